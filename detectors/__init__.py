@@ -1,0 +1,1 @@
+"""Detector-response plugins: truth and MiniBooNE."""

@@ -1,0 +1,1 @@
+"""Flux plugins: tabulated, monochromatic and the MiniBooNE BNB flux."""

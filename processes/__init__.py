@@ -1,0 +1,1 @@
+"""Physics plugins: the dark-neutrino upscattering process (PHYSICS.md)."""

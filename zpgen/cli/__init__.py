@@ -1,0 +1,67 @@
+"""The ``zpgen`` command line.
+
+Each subcommand lives in its own module of this package and exposes
+``register(subparsers)``; modules are discovered automatically, so adding a subcommand
+never touches this file.  Errors in the card or the options are reported as one line
+naming the field, with exit status 2, before any work starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from zpgen import __version__
+from zpgen.card import CardError
+from zpgen.registry import PluginError
+
+EPILOG = """\
+examples:
+  zpgen xsec --enu 0.3,0.5,0.8             cross sections on the default card
+  zpgen widths my_card.toml --json         widths and branching ratios as JSON
+  zpgen g2 --set model.mzprime=0.02        muon g-2 at another Z' mass
+  zpgen card --default > my_card.toml      start a card of your own
+
+Every subcommand takes an optional CARD (TOML; default: the built-in MiniBooNE benchmark
+of Hammad, Rashed and Moretti, PLB 827 (2022) 136945) and repeatable --set section.key=value
+overrides. Units: GeV, cm, cm^2 unless a column or key says otherwise.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zpgen",
+        description="Monte Carlo generator for dark-Z' / sterile-neutrino signatures "
+                    "(nu_mu N -> N nu5 -> N nu4 e+ e-) in accelerator neutrino beams.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"zpgen {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (CardError, PluginError) as exc:
+        print(f"zpgen {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"zpgen {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

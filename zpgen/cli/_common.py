@@ -1,0 +1,41 @@
+"""Options and helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+from zpgen.card import Card, load_card
+
+
+def add_card_arguments(parser: argparse.ArgumentParser) -> None:
+    """CARD positional and repeatable --set overrides."""
+    parser.add_argument("card", nargs="?", metavar="CARD",
+                        help="run card (TOML); default: the built-in MiniBooNE benchmark")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="SECTION.KEY=VALUE",
+                        help="override a card value, e.g. --set model.mzprime=0.02 "
+                             "(repeatable)")
+
+
+def card_from_args(args: argparse.Namespace) -> Card:
+    return load_card(args.card, tuple(args.overrides))
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    """JSON on stdout, non-finite floats as null (JSON has no NaN)."""
+    json.dump(_clean(obj), sys.stdout, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,86 @@
+"""Physical constants and masses, defined once (PHYSICS.md, "Conventions").
+
+Particle masses come from the ``particle`` package (PDG tables); they are converted here
+from MeV to GeV, the unit of the physics core.  Everything else is a cited constant.
+No other module re-types a mass or a constant.
+"""
+
+from __future__ import annotations
+
+import math
+
+from particle import Particle
+
+#: hbar in GeV s (CODATA 2018).
+HBAR_GEV_S = 6.582119569e-25
+#: hbar c in GeV cm (CODATA 2018).
+HBARC_GEV_CM = 1.973269804e-14
+#: (hbar c)^2: 1 GeV^-2 expressed in cm^2.
+GEV2_TO_CM2 = 0.3893794e-27
+#: Speed of light in cm/s.
+C_LIGHT_CM_S = 2.99792458e10
+
+
+def _mass_gev(pdgid: int) -> float:
+    mass_mev = Particle.from_pdgid(pdgid).mass
+    if mass_mev is None:  # pragma: no cover - PDG tables always have these
+        raise RuntimeError(f"particle has no mass for PDG id {pdgid}")
+    return float(mass_mev) * 1e-3
+
+
+#: Electron mass (GeV).
+M_E = _mass_gev(11)
+#: Muon mass (GeV).
+M_MU = _mass_gev(13)
+#: Proton mass (GeV).
+M_P = _mass_gev(2212)
+#: Neutron mass (GeV).
+M_N = _mass_gev(2112)
+#: Z boson mass (GeV).
+M_Z = _mass_gev(23)
+#: Average nucleon mass (GeV), used where a single nucleon mass is meant (Fermi gas).
+M_NUCLEON = 0.5 * (M_P + M_N)
+
+#: Electron binding energy of neutral carbon (GeV): sum of the six ionisation energies,
+#: 1030.1 eV (NIST Atomic Spectra Database).
+_C12_ELECTRON_BINDING_GEV = 1030.1e-9
+#: 12C nuclear mass (GeV): the PDG atomic mass (exactly 12 u) minus six electrons plus
+#: their binding energy; 11.17486 GeV (PHYSICS.md, "Conventions").
+M_C12 = _mass_gev(1000060120) - 6.0 * M_E + _C12_ELECTRON_BINDING_GEV
+
+#: Proton and neutron magnetic moments in nuclear magnetons (CODATA 2018).
+MU_P = 2.79284734463
+MU_N = -1.91304273
+#: Isoscalar anomalous magnetic moment k_s = k_p + k_n (PHYSICS.md, nucleon currents).
+KAPPA_S = (MU_P - 1.0) + MU_N
+#: Dipole mass squared of the nucleon form factors (GeV^2).
+M_DIPOLE2 = 0.71
+
+#: Fine-structure constant at M_Z (MS-bar, PDG 2024 "Electroweak model" review).
+ALPHA_MZ = 1.0 / 127.951
+#: sin^2 theta_W at M_Z (MS-bar, PDG 2024).
+SIN2_THETA_W = 0.23121
+#: SM Higgs vacuum expectation value v = (sqrt(2) G_F)^(-1/2) in GeV (PDG 2024).
+V_HIGGS = 246.21965
+
+E_CHARGE = math.sqrt(4.0 * math.pi * ALPHA_MZ)
+S_W = math.sqrt(SIN2_THETA_W)
+C_W = math.sqrt(1.0 - SIN2_THETA_W)
+#: Hypercharge coupling g1 (= g' ) and SU(2) coupling g2 (= g), and g_Z = sqrt(g1^2 + g2^2).
+G1 = E_CHARGE / C_W
+G2 = E_CHARGE / S_W
+G_Z = math.sqrt(G1 * G1 + G2 * G2)
+
+#: 12C: proton and neutron numbers.
+Z_C12 = 6
+N_C12 = 6
+A_C12 = 12
+
+#: Fermi momentum of 12C (GeV), Moniz et al., Phys. Rev. Lett. 26 (1971) 445.
+K_FERMI_C12 = 0.221
+#: Slope of the paper's coherent form factor exp(2 b t) for 12C (GeV^-2), paper eq. 24.
+B_PAPER_C12 = 25.0
+
+#: Muon g-2 discrepancy of the paper, eq. 18.
+DELTA_A_MU_TARGET = 2.51e-9
+DELTA_A_MU_TARGET_ERR = 0.59e-9

@@ -1,0 +1,1 @@
+"""Output writers (ROOT, NuHepMC/HepMC3, LHE, Parquet): atomic and streaming."""
