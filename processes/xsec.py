@@ -1,0 +1,284 @@
+"""Upscattering nu_mu T -> nu5 T: |M|^2, dsigma/dt and sigma(E_nu) per channel.
+
+PHYSICS.md, "Matrix elements and cross section".  With ``s - u = 4 M E_nu + t - m5^2``,
+``tau = -t/4M^2`` and ``G = g_mu5 g_target``:
+
+* nucleon (averaged over the nucleon spin only; the nu_mu is purely left-handed)::
+
+    |M|^2 = G^2/(t - M_Z'^2)^2 {(F1^2 + tau F2^2)[(s-u)^2 - (4M^2 - t)(m5^2 - t)]
+                                - (F1 + F2)^2 (m5^2 - t)(m5^2 + 2t)}
+
+* spin-0 nucleus: ``|M|^2 = G^2 Q^2 F^2/(t - M_Z'^2)^2 [(s-u)^2 - (4M^2 - t)(m5^2 - t)]``
+* ``dsigma/dt = |M|^2/(64 pi M^2 E_nu^2)``, converted to cm^2/GeV^2.
+
+A channel is described by a small float64 parameter vector (built by
+:func:`channel_params`) so that one compiled kernel serves every channel.  The coupling
+of the target is folded into the form factors: for a nucleon ``F_i = (g_p - g_n) F_i^em +
+g_n F_i^B`` (proton: ``F^em = F^em,p``; neutron: ``F^em = F^em,n``), whose value at t = 0 is
+the nucleon's charge g_p or g_n.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+
+from zpgen import constants
+from zpgen.card import PhysicsConfig
+
+from .couplings import PhysicalCouplings
+from .form_factors import (
+    helm,
+    helm_radius,
+    isoscalar_f1_f2,
+    nucleon_em_f1_f2,
+    pauli_factor,
+    q3_of_t,
+)
+
+__all__ = [
+    "CHANNELS",
+    "channel_params",
+    "dsigma_dt",
+    "dsigma_dt_array",
+    "msq_nucleon",
+    "msq_spin0",
+    "sigma",
+    "sigma_array",
+    "t_range",
+    "threshold",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Scattering channels: name -> (target description, per-what the cross section is quoted).
+CHANNELS: dict[str, str] = {
+    "C12_coherent": "coherent on the 12C nucleus (spin 0), per nucleus",
+    "C12_proton": "incoherent on a bound proton of 12C, per proton",
+    "C12_neutron": "incoherent on a bound neutron of 12C, per neutron",
+    "H1_proton": "on a free proton (hydrogen of CH2), per proton",
+}
+
+# Layout of the channel parameter vector.
+I_KIND = 0        # 0: spin-0 nucleus, 1: nucleon
+I_M = 1           # target mass (GeV)
+I_M5 = 2          # nu5 mass (GeV)
+I_MZ = 3          # Z' mass (GeV)
+I_G = 4           # g_mu5
+I_CHARGE = 5      # spin 0: Q_eff = Z g_p + N g_n ; nucleon: unused
+I_C_EM = 6        # coefficient of the EM current (g_p - g_n)
+I_C_B = 7         # coefficient of the baryon current (g_n)
+I_PROTON = 8      # 1: proton EM form factors, 0: neutron
+I_KAPPA_S = 9     # isoscalar anomalous moment
+I_FF = 10         # nuclear form factor: 0 none, 1 Helm, 2 exp(2 b t) (F^2 = exp(2bt))
+I_HELM_RN = 11    # Helm r_n (GeV^-1)
+I_HELM_S = 12     # Helm s (GeV^-1)
+I_B = 13          # slope b (GeV^-2)
+I_SCALE = 14      # overall multiplier (paper mode coherent: A^2)
+I_PAULI = 15      # 1: multiply by the Fermi-gas Pauli factor
+I_KF = 16         # Fermi momentum (GeV)
+I_EM_MODEL = 17   # 0: (g_p - g_n) J_em + g_n J_B ; 1: paper: isoscalar J_B only
+N_PARAMS = 18
+
+_OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
+_GEV2_TO_CM2 = constants.GEV2_TO_CM2
+
+
+@nb.njit(nb.float64(nb.float64, nb.float64), **_OPTS)
+def threshold(M: float, m5: float) -> float:
+    """Lowest E_nu (GeV) producing nu5 on a target of mass M at rest: m5 + m5^2/2M."""
+    return m5 + m5 * m5 / (2.0 * M)
+
+
+@nb.njit(nb.types.UniTuple(nb.float64, 2)(nb.float64, nb.float64, nb.float64), **_OPTS)
+def t_range(E_nu: float, M: float, m5: float) -> tuple[float, float]:
+    """(t_min, t_max) in GeV^2 (both <= 0; t_min is the most negative) from CM kinematics.
+
+    t = m5^2 - 2 E1*(E2* -/+ p2*), E1* = (s - M^2)/2 sqrt(s), E2* = (s + m5^2 - M^2)/2 sqrt(s),
+    s = M^2 + 2 M E_nu. Returns (nan, nan) below threshold.
+    """
+    s = M * M + 2.0 * M * E_nu
+    rs = math.sqrt(s)
+    e1 = (s - M * M) / (2.0 * rs)
+    e2 = (s + m5 * m5 - M * M) / (2.0 * rs)
+    p2sq = e2 * e2 - m5 * m5
+    if p2sq < 0.0:
+        return math.nan, math.nan
+    p2 = math.sqrt(p2sq)
+    return m5 * m5 - 2.0 * e1 * (e2 + p2), m5 * m5 - 2.0 * e1 * (e2 - p2)
+
+
+@nb.njit(nb.float64(nb.float64, nb.float64, nb.float64, nb.float64, nb.float64, nb.float64,
+                    nb.float64, nb.float64), **_OPTS)
+def msq_nucleon(E_nu: float, t: float, M: float, m5: float, mzp: float, G: float,
+                F1: float, F2: float) -> float:
+    """Spin-averaged |M|^2 on a spin-1/2 target with form factors F1, F2 (PHYSICS.md)."""
+    s_minus_u = 4.0 * M * E_nu + t - m5 * m5
+    tau = -t / (4.0 * M * M)
+    prop = t - mzp * mzp
+    brace = ((F1 * F1 + tau * F2 * F2) * (s_minus_u**2 - (4.0 * M * M - t) * (m5 * m5 - t))
+             - (F1 + F2) ** 2 * (m5 * m5 - t) * (m5 * m5 + 2.0 * t))
+    return G * G / (prop * prop) * brace
+
+
+@nb.njit(nb.float64(nb.float64, nb.float64, nb.float64, nb.float64, nb.float64, nb.float64),
+         **_OPTS)
+def msq_spin0(E_nu: float, t: float, M: float, m5: float, mzp: float, GQF: float) -> float:
+    """|M|^2 on a spin-0 target; GQF = g_mu5 Q_eff F(t) (PHYSICS.md)."""
+    s_minus_u = 4.0 * M * E_nu + t - m5 * m5
+    prop = t - mzp * mzp
+    return GQF * GQF / (prop * prop) * (s_minus_u**2 - (4.0 * M * M - t) * (m5 * m5 - t))
+
+
+@nb.njit(nb.float64(nb.float64, nb.float64, nb.float64[::1]), **_OPTS)
+def msq(E_nu: float, t: float, params: FloatArray) -> float:
+    """|M|^2 of a channel at (E_nu, t), including its form factors and multipliers."""
+    M = params[I_M]
+    m5 = params[I_M5]
+    mzp = params[I_MZ]
+    G = params[I_G]
+    ff_model = int(params[I_FF])
+    nuclear = 1.0
+    q3 = q3_of_t(t, M)
+    if ff_model == 1:
+        f = helm(q3, params[I_HELM_RN], params[I_HELM_S])
+        nuclear = f * f
+    elif ff_model == 2:
+        nuclear = math.exp(2.0 * params[I_B] * t)
+    if int(params[I_KIND]) == 0:
+        value = msq_spin0(E_nu, t, M, m5, mzp, G * params[I_CHARGE]) * nuclear
+    else:
+        fb1, fb2 = isoscalar_f1_f2(t, M, params[I_KAPPA_S])
+        if int(params[I_EM_MODEL]) == 1:
+            F1 = params[I_C_B] * fb1
+            F2 = params[I_C_B] * fb2
+        else:
+            fe1, fe2 = nucleon_em_f1_f2(t, M, params[I_PROTON] > 0.5)
+            F1 = params[I_C_EM] * fe1 + params[I_C_B] * fb1
+            F2 = params[I_C_EM] * fe2 + params[I_C_B] * fb2
+        value = msq_nucleon(E_nu, t, M, m5, mzp, G, F1, F2) * nuclear
+        if params[I_PAULI] > 0.5:
+            value *= pauli_factor(q3, params[I_KF])
+    return value * params[I_SCALE]
+
+
+@nb.njit(nb.float64(nb.float64, nb.float64, nb.float64[::1]), **_OPTS)
+def dsigma_dt(E_nu: float, t: float, params: FloatArray) -> float:
+    """dsigma/dt in cm^2/GeV^2 = |M|^2/(64 pi M^2 E_nu^2); 0 outside the physical region."""
+    M = params[I_M]
+    t_min, t_max = t_range(E_nu, M, params[I_M5])
+    if not (t >= t_min and t <= t_max):  # also false for nan (below threshold)
+        return 0.0
+    return msq(E_nu, t, params) / (64.0 * math.pi * M * M * E_nu * E_nu) * _GEV2_TO_CM2
+
+
+@nb.njit(nb.float64[::1](nb.float64[::1], nb.float64[::1], nb.float64[::1]), **_OPTS)
+def dsigma_dt_array(E_nu: FloatArray, t: FloatArray, params: FloatArray) -> FloatArray:
+    """Vectorised :func:`dsigma_dt` over paired arrays (cm^2/GeV^2)."""
+    out = np.empty(E_nu.shape[0])
+    for i in range(E_nu.shape[0]):
+        out[i] = dsigma_dt(E_nu[i], t[i], params)
+    return out
+
+
+# Gauss-Legendre nodes on [-1, 1] for the composite rule of sigma().
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(24)
+_N_PANELS = 12
+
+
+@nb.njit(nb.float64(nb.float64, nb.float64[::1], nb.float64[::1], nb.float64[::1]), **_OPTS)
+def _sigma(E_nu: float, params: FloatArray, gl_x: FloatArray, gl_w: FloatArray) -> float:
+    M = params[I_M]
+    t_min, t_max = t_range(E_nu, M, params[I_M5])
+    if not (t_max > t_min):
+        return 0.0
+    # Integrate in y = log(M_Z'^2 - t + mu^2): flattens the 1/(t - M_Z'^2)^2 peak at the
+    # forward edge; mu^2 keeps the map regular for tiny M_Z'.
+    mz2 = params[I_MZ] ** 2 + 1e-8
+    y_lo = math.log(mz2 - t_max)
+    y_hi = math.log(mz2 - t_min)
+    h = (y_hi - y_lo) / _N_PANELS
+    total = 0.0
+    for panel in range(_N_PANELS):
+        centre = y_lo + (panel + 0.5) * h
+        for k in range(gl_x.shape[0]):
+            y = centre + 0.5 * h * gl_x[k]
+            ey = math.exp(y)
+            t = mz2 - ey
+            t = min(max(t, t_min), t_max)
+            total += gl_w[k] * 0.5 * h * ey * dsigma_dt(E_nu, t, params)
+    return total
+
+
+def sigma(E_nu: float, params: FloatArray) -> float:
+    """Total upscattering cross section (cm^2 per target particle); 0 below threshold."""
+    return float(_sigma(float(E_nu), params, _GL_X, _GL_W))
+
+
+def sigma_array(E_nu: npt.ArrayLike, params: FloatArray) -> FloatArray:
+    """:func:`sigma` on an array of neutrino energies (GeV)."""
+    energies = np.atleast_1d(np.asarray(E_nu, dtype=np.float64))
+    return np.array([_sigma(float(e), params, _GL_X, _GL_W) for e in energies])
+
+
+def channel_params(channel: str, pc: PhysicalCouplings, physics: PhysicsConfig) -> FloatArray:
+    """Parameter vector of one scattering channel for the compiled kernels.
+
+    Parameters
+    ----------
+    channel
+        One of :data:`CHANNELS`.
+    pc
+        Physical couplings and masses of the model point.
+    physics
+        The card's [physics] switches (form factors, nucleon model).
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; valid: {', '.join(CHANNELS)}")
+    p = np.zeros(N_PARAMS)
+    p[I_M5] = pc.m5
+    p[I_MZ] = pc.mzprime
+    p[I_G] = pc.g_mu5
+    p[I_KAPPA_S] = physics.kappa_s
+    p[I_B] = physics.b_paper
+    p[I_KF] = physics.k_fermi
+    p[I_SCALE] = 1.0
+    paper = physics.nucleon_model == "paper"
+    Z, N, A = constants.Z_C12, constants.N_C12, constants.A_C12
+    q_eff = Z * pc.g_p + N * pc.g_n
+    if channel == "C12_coherent":
+        if paper:
+            # Paper eq. 24: A^2 exp(2bt) x (nucleon cross section), nucleon kinematics,
+            # isoscalar current with the mean nucleon coupling Q_eff/A.
+            p[I_KIND] = 1
+            p[I_M] = constants.M_P
+            p[I_EM_MODEL] = 1
+            p[I_C_B] = q_eff / A
+            p[I_FF] = 2
+            p[I_SCALE] = float(A * A)
+        else:
+            p[I_KIND] = 0
+            p[I_M] = constants.M_C12
+            p[I_CHARGE] = q_eff
+            if physics.coherent_form_factor == "helm":
+                p[I_FF] = 1
+                p[I_HELM_RN], p[I_HELM_S] = helm_radius(A)
+            else:
+                p[I_FF] = 2
+        return p
+    proton = channel in ("C12_proton", "H1_proton")
+    p[I_KIND] = 1
+    p[I_M] = constants.M_P if proton else constants.M_N
+    p[I_PROTON] = 1.0 if proton else 0.0
+    if paper:
+        p[I_EM_MODEL] = 1
+        p[I_C_B] = pc.g_p if proton else pc.g_n
+    else:
+        p[I_C_EM] = pc.g_p - pc.g_n
+        p[I_C_B] = pc.g_n
+    if channel != "H1_proton" and physics.nucleon_model == "pauli":
+        p[I_PAULI] = 1.0
+    return p
