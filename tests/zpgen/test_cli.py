@@ -1,0 +1,82 @@
+"""The command line: JSON contracts, readable tables, errors before work."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from zpgen.cli import build_parser, main
+from zpgen.processes import g2, xsec
+from zpgen.processes.couplings import physical_couplings
+from zpgen.card import parse_card
+
+
+def run_json(capsys, *argv):
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_xsec_json_contract(capsys):
+    out = run_json(capsys, "xsec", "--enu", "0.3,0.5,0.8", "--json")
+    assert out["units"] == "cm2"
+    assert out["enu_GeV"] == [0.3, 0.5, 0.8]
+    assert set(out["channels"]) == {"C12_coherent", "C12_proton", "C12_neutron", "H1_proton"}
+    card = parse_card()
+    pc = physical_couplings(card.model)
+    for name, values in out["channels"].items():
+        params = xsec.channel_params(name, pc, card.physics)
+        assert values == pytest.approx([xsec.sigma(e, params) for e in (0.3, 0.5, 0.8)])
+
+
+def test_xsec_range_syntax_and_override(capsys):
+    out = run_json(capsys, "xsec", "--enu", "0.2:2.0:4", "--json", "--set",
+                   "model.mzprime=0.02")
+    assert out["enu_GeV"] == pytest.approx([0.2, 0.8, 1.4, 2.0])
+
+
+def test_g2_json_contract(capsys):
+    out = run_json(capsys, "g2", "--json", "--set", "model.mzprime=0.02")
+    pc = physical_couplings(parse_card(None, ["model.mzprime=0.02"]).model)
+    assert out["delta_a_mu"] == pytest.approx(g2.delta_a_mu(pc.cv_l, pc.ca_l, 0.02))
+    assert out["delta_a_mu_eq21"] == pytest.approx(g2.delta_a_mu_eq21(pc.cv_l, pc.ca_l, 0.02))
+    assert out["cv_l"] == pc.cv_l and out["ca_l"] == pc.ca_l
+
+
+@pytest.mark.parametrize("command", ["xsec", "g2", "couplings", "card"])
+def test_readable_output_has_units(capsys, command):
+    assert main([command]) == 0
+    text = capsys.readouterr().out
+    assert "GeV" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["xsec", "--set", "model.m5=0.01"], "model.m5: must be > model.m4"),
+        (["xsec", "--enu", "abc"], "--enu"),
+        (["g2", "--set", "model.mzprim=0.02"], "did you mean 'mzprime'"),
+        (["widths", "nonexistent.toml"], "does not exist"),
+    ],
+)
+def test_errors_are_one_line_with_status_2(capsys, argv, fragment):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_every_subcommand_help_has_an_example():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert {"xsec", "widths", "g2", "card", "couplings", "plugins"} <= set(sub.choices)
+    for name, subparser in sub.choices.items():
+        assert "example" in (subparser.epilog or ""), name
+
+
+def test_console_entry_point_runs():
+    result = subprocess.run([sys.executable, "-m", "zpgen", "xsec", "--enu", "1.0",
+                             "--json"], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout)["units"] == "cm2"

@@ -1,0 +1,43 @@
+"""``zpgen plugins``: list the installed process, flux, detector and writer plugins."""
+
+from __future__ import annotations
+
+import argparse
+
+from zpgen.registry import GROUPS, available
+
+from ._common import print_json
+
+EPILOG = """\
+Plugins are registered under the entry-point groups zpgen.processes, zpgen.fluxes,
+zpgen.detectors and zpgen.writers; a run card selects one by name, e.g.
+  [flux]
+  name = "monochromatic"
+A third-party package adds its own in its pyproject.toml:
+  [project.entry-points."zpgen.fluxes"]
+  my_flux = "my_package.flux:MyFlux"
+
+examples:
+  zpgen plugins
+  zpgen plugins --json
+"""
+
+
+def run(args: argparse.Namespace) -> int:
+    table = {kind: available(kind) for kind in GROUPS}
+    if args.json:
+        print_json(table)
+        return 0
+    for kind, entries in table.items():
+        print(f"{kind} ({GROUPS[kind]}):")
+        for name, target in sorted(entries.items()):
+            print(f"  {name:<16} {target}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("plugins", help="list installed plugins",
+                            description=__doc__, epilog=EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(func=run)
