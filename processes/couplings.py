@@ -99,8 +99,9 @@ _FERMIONS = {
 
 def _g_consistent(name: str, g_bl: float, g_tilde: float, theta: float) -> float:
     y, ybl, t3, q = _FERMIONS[name]
-    c, s = math.cos(theta), math.sin(theta)
-    return c * (g_tilde * y + g_bl * ybl) - s * constants.G_Z * (t3 - constants.SIN2_THETA_W * q)
+    cos_t, sin_t = math.cos(theta), math.sin(theta)
+    return (cos_t * (g_tilde * y + g_bl * ybl)
+            - sin_t * constants.G_Z * (t3 - constants.SIN2_THETA_W * q))
 
 
 def theta_prime_eq5(g_bl: float, g_tilde: float, mzprime: float) -> float:
@@ -141,11 +142,11 @@ def physical_couplings(model: ModelConfig) -> PhysicalCouplings:
     sw, cw, g1, g2 = constants.S_W, constants.C_W, constants.G1, constants.G2
     if model.kind == "blsm-paper":
         theta = b.theta_prime
-        s, c = math.sin(theta), math.cos(theta)
-        gl = b.g_bl * c + b.g_tilde * sw * s + s * (g1 * sw - g2 * cw) / 2.0   # eq. 14
-        gr = b.g_bl * c + (g1 + b.g_tilde) * sw * s                            # eq. 14
-        a_nu = 2 * b.g_bl * c + (2 * b.g_tilde + g1) * sw * s + g2 * cw * s    # eq. 15
-        b_nu = 2 * b.g_bl * c + 2 * b.g_tilde * sw * s                         # eq. 15
+        sin_t, cos_t = math.sin(theta), math.cos(theta)
+        gl = b.g_bl * cos_t + b.g_tilde * sw * sin_t + sin_t * (g1 * sw - g2 * cw) / 2.0  # eq. 14
+        gr = b.g_bl * cos_t + (g1 + b.g_tilde) * sw * sin_t                             # eq. 14
+        a_nu = 2 * b.g_bl * cos_t + (2 * b.g_tilde + g1) * sw * sin_t + g2 * cw * sin_t  # eq. 15
+        b_nu = 2 * b.g_bl * cos_t + 2 * b.g_tilde * sw * sin_t                          # eq. 15
         g_nu = 0.5 * a_nu
         g_offdiag = 0.5 * (a_nu + b_nu)
     else:

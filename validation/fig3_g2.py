@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 from scipy import optimize
+from zpgen.processes import g2
+from zpgen.processes.couplings import physical_couplings
 
 from zpgen import constants
 from zpgen.card import parse_card
-from zpgen.processes import g2
-from zpgen.processes.couplings import physical_couplings
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGET, ERR = constants.DELTA_A_MU_TARGET, constants.DELTA_A_MU_TARGET_ERR

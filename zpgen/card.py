@@ -24,10 +24,10 @@ from typing import Any
 from . import constants
 
 __all__ = [
+    "BLSMInput",
     "Card",
     "CardError",
     "CouplingsInput",
-    "BLSMInput",
     "ModelConfig",
     "PhysicsConfig",
     "RunConfig",
@@ -149,7 +149,7 @@ class Card:
             if isinstance(obj, Mapping):
                 return {k: conv(v) for k, v in obj.items()}
             return obj
-        return conv(self)  # type: ignore[no-any-return]
+        return conv(self)
 
 
 _SECTIONS = {"run": RunConfig, "model": ModelConfig, "physics": PhysicsConfig}

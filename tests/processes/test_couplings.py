@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from zpgen.processes.couplings import chiral, physical_couplings, theta_prime_eq5
 
 from zpgen import constants
 from zpgen.card import parse_card
-from zpgen.processes.couplings import chiral, physical_couplings, theta_prime_eq5
 
 BLSM = """
 [model]

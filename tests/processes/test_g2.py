@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from zpgen.processes import g2
 
 from zpgen import constants
-from zpgen.processes import g2
 
 M_MU = constants.M_MU
 

@@ -8,13 +8,13 @@ import math
 import numpy as np
 import pytest
 from scipy import integrate, special
+from zpgen.processes import form_factors as ff
+from zpgen.processes import xsec
+from zpgen.processes.couplings import physical_couplings
 
 from tests.processes import dirac
 from zpgen import constants
 from zpgen.card import parse_card
-from zpgen.processes import form_factors as ff
-from zpgen.processes import xsec
-from zpgen.processes.couplings import physical_couplings
 
 RNG = np.random.default_rng(20221369)
 

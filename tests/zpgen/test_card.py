@@ -120,7 +120,7 @@ def test_invalid_toml_and_missing_file(tmp_path):
 
 
 def test_bad_set_syntax():
-    with pytest.raises(CardError, match="expected section.key=value"):
+    with pytest.raises(CardError, match=r"expected section\.key=value"):
         parse_card(None, ["mzprime"])
 
 

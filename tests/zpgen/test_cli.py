@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
-
-from zpgen.cli import build_parser, main
 from zpgen.processes import g2, xsec
 from zpgen.processes.couplings import physical_couplings
+
 from zpgen.card import parse_card
+from zpgen.cli import build_parser, main
 
 
 def run_json(capsys, *argv):
