@@ -1,0 +1,307 @@
+"""Shared pieces of the detector plugins: CH2 sphere geometry and targets, e+e- observables.
+
+Observables (PHYSICS.md, "MiniBooNE observables and detector response")
+-----------------------------------------------------------------------
+Computed from the visible leptons of an event: all particles with status 1 and
+|pdg| = 11.
+
+============== ====== =====================================================================
+column         unit   definition
+============== ====== =====================================================================
+E_vis          GeV    sum of the energies of all visible e+ and e-
+cos_theta      1      z component of u = unit(sum of their momenta); z is the beam axis
+theta_ee_deg   deg    opening angle between the leading (highest-energy) e+ and e-
+m_ee           GeV    invariant mass of the leading e+ e- pair
+asymmetry      1      |E+ - E-| / (E+ + E-) of the leading pair (= |E+ - E-| / E_vis for
+                      an event with one pair)
+E_QE           GeV    CCQE neutrino energy of a single e-like ring of energy E_vis along u
+                      (PHYSICS.md formula, M' = M_n - E_B)
+============== ====== =====================================================================
+
+Events without a leading e+ and a leading e- have NaN pair observables; events without any
+visible lepton have ``E_vis = 0`` and NaN direction and E_QE.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import awkward as ak
+import numpy as np
+import numpy.typing as npt
+from zpgen.flux._options import OptionReader
+
+from zpgen import constants
+
+__all__ = [
+    "AVOGADRO",
+    "GEV_TO_GRAM",
+    "CH2Sphere",
+    "Leptons",
+    "add_fields",
+    "e_qe",
+    "m_ch2_gev",
+    "pair_observables",
+    "visible_leptons",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: 1 GeV/c^2 in grams, from the exact SI values of e and c (2019 SI).
+GEV_TO_GRAM = 1.602176634e-19 * 1e9 / 299792458.0**2 * 1e3
+#: Avogadro constant (exact, 2019 SI), 1/mol.
+AVOGADRO = 6.02214076e23
+
+
+def m_ch2_gev() -> float:
+    """Mass of one CH2 unit (GeV) from atomic masses: 12C atom + 2 hydrogen atoms.
+
+    Atomic 12C = nuclear mass + 6 m_e; atomic 1H = m_p + m_e.  Electron binding energies
+    (1 keV for carbon, 13.6 eV for hydrogen) are neglected (1e-7 relative).  Natural carbon
+    (1.1 % 13C, 12.011 u) would make the molar mass 0.08 % larger; the target is treated
+    as pure 12C, as the process plugins do.
+    """
+    m_c_atom = constants.M_C12 + constants.Z_C12 * constants.M_E
+    m_h_atom = constants.M_P + constants.M_E
+    return m_c_atom + 2.0 * m_h_atom
+
+
+class CH2Sphere:
+    """A sphere of CH2 (mineral oil) with a concentric fiducial sphere: targets and vertices.
+
+    Parameters
+    ----------
+    pot
+        Protons on target of the exposure.
+    tank_mass_t
+        Mass of the whole oil volume in metric tonnes.
+    tank_radius_cm
+        Radius of the oil sphere (cm); the density is ``tank_mass / volume``.
+    fiducial_radius_cm
+        Radius of the fiducial sphere (cm), ``<= tank_radius_cm``: targets are counted
+        and vertices placed inside it.
+    """
+
+    name: ClassVar[str] = "ch2_sphere"
+    #: Option keys of the geometry, with defaults (MiniBooNE; PHYSICS.md, "Event rate").
+    GEOMETRY_DEFAULTS: ClassVar[dict[str, float]] = {
+        "pot": 18.75e20,
+        "tank_mass_t": 818.0,
+        "tank_radius_cm": 610.6,
+        "fiducial_radius_cm": 500.0,
+    }
+
+    def __init__(self, pot: float = 18.75e20, tank_mass_t: float = 818.0,
+                 tank_radius_cm: float = 610.6, fiducial_radius_cm: float = 500.0) -> None:
+        if not fiducial_radius_cm <= tank_radius_cm:
+            raise ValueError(f"fiducial radius {fiducial_radius_cm} cm exceeds the tank "
+                             f"radius {tank_radius_cm} cm")
+        self.pot = float(pot)
+        self.tank_mass_t = float(tank_mass_t)
+        self.tank_radius_cm = float(tank_radius_cm)
+        self.fiducial_radius_cm = float(fiducial_radius_cm)
+
+    @classmethod
+    def _geometry_options(cls, reader: OptionReader) -> dict[str, float]:
+        tank_radius = reader.number("tank_radius_cm", cls.GEOMETRY_DEFAULTS["tank_radius_cm"],
+                                    unit="cm", lo=0.0, lo_open=True)
+        fiducial = reader.number("fiducial_radius_cm",
+                                 min(cls.GEOMETRY_DEFAULTS["fiducial_radius_cm"], tank_radius),
+                                 unit="cm", lo=0.0, lo_open=True, hi=tank_radius)
+        return {
+            "pot": reader.number("pot", cls.GEOMETRY_DEFAULTS["pot"], unit="POT", lo=0.0,
+                                 lo_open=True),
+            "tank_mass_t": reader.number("tank_mass_t", cls.GEOMETRY_DEFAULTS["tank_mass_t"],
+                                         unit="t", lo=0.0, lo_open=True),
+            "tank_radius_cm": tank_radius,
+            "fiducial_radius_cm": fiducial,
+        }
+
+    # -------------------------------------------------------------- targets
+    @property
+    def density_g_cm3(self) -> float:
+        """Oil density in g/cm^3: tank mass over the tank sphere's volume."""
+        return self.tank_mass_t * 1e6 / (4.0 / 3.0 * math.pi * self.tank_radius_cm**3)
+
+    @property
+    def fiducial_mass_t(self) -> float:
+        """Mass inside the fiducial sphere (t)."""
+        return self.tank_mass_t * (self.fiducial_radius_cm / self.tank_radius_cm) ** 3
+
+    @property
+    def n_ch2(self) -> float:
+        """Number of CH2 units in the fiducial volume."""
+        return self.fiducial_mass_t * 1e6 / (m_ch2_gev() * GEV_TO_GRAM)
+
+    def targets(self) -> Mapping[str, float]:
+        """Targets in the fiducial volume per scattering channel.
+
+        Returns
+        -------
+        dict
+            ``C12_coherent``: 12C nuclei (one per CH2); ``C12_proton`` and
+            ``C12_neutron``: bound nucleons, 6 each per nucleus; ``H1_proton``: free
+            protons, 2 per CH2 (PHYSICS.md, "The process").
+        """
+        n_c = self.n_ch2
+        return {
+            "C12_coherent": n_c,
+            "C12_proton": constants.Z_C12 * n_c,
+            "C12_neutron": constants.N_C12 * n_c,
+            "H1_proton": 2.0 * n_c,
+        }
+
+    # -------------------------------------------------------------- vertices
+    def place(self, events: Any, rng: np.random.Generator) -> Any:
+        """Sample vertices uniformly in the fiducial sphere and move the particles there.
+
+        Adds event fields ``vtx_x``, ``vtx_y``, ``vtx_z`` (cm, detector centre at the
+        origin, z along the beam) and adds them to every particle's ``x``, ``y``, ``z``.
+        Draws, in order: ``u_r``, ``cos``, ``phi`` (3 uniform arrays of the chunk length).
+        """
+        n = len(events)
+        radius = self.fiducial_radius_cm * np.cbrt(rng.random(n))
+        cos_polar = 2.0 * rng.random(n) - 1.0
+        azimuth = 2.0 * math.pi * rng.random(n)
+        sin_polar = np.sqrt(np.clip(1.0 - cos_polar**2, 0.0, None))
+        vertex = {
+            "x": radius * sin_polar * np.cos(azimuth),
+            "y": radius * sin_polar * np.sin(azimuth),
+            "z": radius * cos_polar,
+        }
+        particles = events["particles"]
+        for axis, shift in vertex.items():
+            particles = ak.with_field(particles, particles[axis] + shift, axis)
+        events = ak.with_field(events, particles, "particles")
+        for axis, shift in vertex.items():
+            events = ak.with_field(events, shift, f"vtx_{axis}")
+        return events
+
+
+# ---------------------------------------------------------------------- leptons
+@dataclass
+class Leptons:
+    """Visible e+ / e- of a chunk, flattened: one entry per lepton.
+
+    ``event`` is the event index, ``p`` the momentum magnitude (GeV) and ``ux, uy, uz``
+    the unit direction.
+    """
+
+    n_events: int
+    event: IntArray
+    pdg: IntArray
+    E: FloatArray
+    p: FloatArray
+    ux: FloatArray
+    uy: FloatArray
+    uz: FloatArray
+
+
+def _flat(array: Any, dtype: type) -> npt.NDArray[Any]:
+    return np.asarray(ak.to_numpy(ak.flatten(array, axis=1)), dtype=dtype)
+
+
+def visible_leptons(events: Any) -> Leptons:
+    """Extract the status-1 |pdg| = 11 particles of a chunk as flat numpy arrays."""
+    particles = events["particles"]
+    visible = particles[(particles["status"] == 1) & (abs(particles["pdg"]) == 11)]
+    counts = np.asarray(ak.to_numpy(ak.num(visible, axis=1)), dtype=np.int64)
+    px = _flat(visible["px"], np.float64)
+    py = _flat(visible["py"], np.float64)
+    pz = _flat(visible["pz"], np.float64)
+    p = np.sqrt(px**2 + py**2 + pz**2)
+    safe = np.where(p > 0.0, p, 1.0)
+    return Leptons(
+        n_events=len(events),
+        event=np.repeat(np.arange(counts.size, dtype=np.int64), counts),
+        pdg=_flat(visible["pdg"], np.int64),
+        E=_flat(visible["E"], np.float64),
+        p=p,
+        ux=np.where(p > 0.0, px / safe, 0.0),
+        uy=np.where(p > 0.0, py / safe, 0.0),
+        uz=np.where(p > 0.0, pz / safe, 1.0),
+    )
+
+
+def _leading(leptons: Leptons, pdg: int) -> IntArray:
+    """Per event, the flat index of the highest-energy lepton with this pdg (-1: none)."""
+    candidates = np.flatnonzero(leptons.pdg == pdg)
+    leading = np.full(leptons.n_events, -1, dtype=np.int64)
+    if candidates.size == 0:
+        return leading
+    order = candidates[np.lexsort((-leptons.E[candidates], leptons.event[candidates]))]
+    events, first = np.unique(leptons.event[order], return_index=True)
+    leading[events] = order[first]
+    return leading
+
+
+def e_qe(E_vis: npt.ArrayLike, cos_theta: npt.ArrayLike, binding_energy_GeV: float
+         ) -> FloatArray:
+    """CCQE energy of an e-like ring (GeV), PHYSICS.md "MiniBooNE observables".
+
+    ``E_QE = [2 M' E - (M'^2 + m_e^2 - M_p^2)] / [2 (M' - E + p cos theta)]`` with
+    ``M' = M_n - E_B`` and ``p = sqrt(E^2 - m_e^2)`` (nu + n -> e + p on a bound neutron).
+    """
+    energy = np.asarray(E_vis, dtype=np.float64)
+    cos_t = np.asarray(cos_theta, dtype=np.float64)
+    m_bound = constants.M_N - binding_energy_GeV
+    momentum = np.sqrt(np.clip(energy**2 - constants.M_E**2, 0.0, None))
+    numerator = 2.0 * m_bound * energy - (m_bound**2 + constants.M_E**2 - constants.M_P**2)
+    return numerator / (2.0 * (m_bound - energy + momentum * cos_t))
+
+
+def pair_observables(leptons: Leptons, binding_energy_GeV: float) -> dict[str, npt.NDArray[Any]]:
+    """Event observables (module table) plus helpers ``n_visible`` and ``E_soft``.
+
+    ``E_soft`` (GeV) is the energy of the softer lepton of the leading pair.
+    """
+    n = leptons.n_events
+    E_vis = np.bincount(leptons.event, weights=leptons.E, minlength=n)
+    P = [np.bincount(leptons.event, weights=leptons.p * u, minlength=n)
+         for u in (leptons.ux, leptons.uy, leptons.uz)]
+    P_mag = np.sqrt(P[0] ** 2 + P[1] ** 2 + P[2] ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos_theta = np.where(P_mag > 0.0, P[2] / P_mag, np.nan)
+    n_visible = np.bincount(leptons.event, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        E_QE = e_qe(E_vis, cos_theta, binding_energy_GeV)
+
+    minus, plus = _leading(leptons, 11), _leading(leptons, -11)
+    has_pair = (minus >= 0) & (plus >= 0)
+    i_m, i_p = np.where(has_pair, minus, 0), np.where(has_pair, plus, 0)
+    nan = np.full(n, np.nan)
+    if leptons.E.size:
+        E_m, E_p = leptons.E[i_m], leptons.E[i_p]
+        dot = (leptons.ux[i_m] * leptons.ux[i_p] + leptons.uy[i_m] * leptons.uy[i_p]
+               + leptons.uz[i_m] * leptons.uz[i_p])
+        theta_ee = np.degrees(np.arccos(np.clip(dot, -1.0, 1.0)))
+        pair_p2 = sum((leptons.p[i_m] * u[i_m] + leptons.p[i_p] * u[i_p]) ** 2
+                      for u in (leptons.ux, leptons.uy, leptons.uz))
+        m_ee = np.sqrt(np.clip((E_m + E_p) ** 2 - pair_p2, 0.0, None))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            asymmetry = np.abs(E_p - E_m) / (E_p + E_m)
+        E_soft = np.minimum(E_m, E_p)
+    else:
+        theta_ee = m_ee = asymmetry = E_soft = nan
+    return {
+        "E_vis": E_vis,
+        "cos_theta": cos_theta,
+        "theta_ee_deg": np.where(has_pair, theta_ee, np.nan),
+        "m_ee": np.where(has_pair, m_ee, np.nan),
+        "asymmetry": np.where(has_pair, asymmetry, np.nan),
+        "E_QE": np.where(n_visible > 0, E_QE, np.nan),
+        "n_visible": n_visible,
+        "E_soft": np.where(has_pair, E_soft, np.nan),
+    }
+
+
+def add_fields(events: Any, columns: Mapping[str, npt.NDArray[Any]]) -> Any:
+    """Return ``events`` with event-level ``columns`` added (or replaced)."""
+    for name, values in columns.items():
+        events = ak.with_field(events, values, name)
+    return events
