@@ -137,6 +137,8 @@ class Card:
     detector: Mapping[str, Any]
     output: Mapping[str, Any]
     source: str = "<default>"
+    text: str = ""
+    overrides: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Plain nested dict (for metadata and ``zpgen card``)."""
@@ -145,7 +147,7 @@ class Card:
                 return None
             if hasattr(obj, "__dataclass_fields__"):
                 return {f.name: conv(getattr(obj, f.name)) for f in fields(obj)
-                        if f.name != "source"}
+                        if f.name not in ("source", "text", "overrides")}
             if isinstance(obj, Mapping):
                 return {k: conv(v) for k, v in obj.items()}
             return obj
@@ -337,7 +339,7 @@ def parse_card(text: str | None = None, overrides: list[str] | tuple[str, ...] =
                 flux=_plugin_table(data.get("flux"), "flux", "miniboone_bnb"),
                 detector=_plugin_table(data.get("detector"), "detector", "miniboone"),
                 output=_plugin_table(data.get("output"), "output", None),
-                source=source)
+                source=source, text=text, overrides=tuple(overrides))
 
 
 def load_card(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()

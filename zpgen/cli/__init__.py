@@ -58,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CardError, PluginError) as exc:
         print(f"zpgen {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `zpgen info FILE | head`: the reader went away
+        import os
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"zpgen {args.command}: interrupted", file=sys.stderr)
         return 130

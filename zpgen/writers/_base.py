@@ -1,0 +1,329 @@
+"""Shared machinery of the output writers: atomic temporary files, run metadata, column docs.
+
+Every writer streams to a temporary file next to the final one (``<name>.part-<pid>``) and
+renames it to the final name only in :meth:`AtomicWriter.close`; :meth:`AtomicWriter.abort`
+(called automatically when an exception, including ``KeyboardInterrupt``, leaves a ``with``
+block) removes every temporary.  A half-written file never appears under the final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import awkward as ak
+import numpy as np
+
+__all__ = [
+    "CM2_TO_PB",
+    "COLUMN_DOCS",
+    "EVENT_FIELDS_REQUIRED",
+    "PARTICLE_FIELDS",
+    "AtomicWriter",
+    "WriterError",
+    "column_docs",
+    "event_columns",
+    "jsonable",
+    "run_metadata",
+]
+
+#: 1 pb = 1e-36 cm^2, so sigma[pb] = sigma[cm^2] * CM2_TO_PB.
+CM2_TO_PB = 1e36
+#: c in mm / ns: a time t[ns] is the length t * C_MM_PER_NS in mm/c.
+C_MM_PER_NS = 299.792458
+
+#: Version of the zpgen metadata layout (the JSON document written in every file).
+METADATA_VERSION = 1
+
+#: Event-level fields every chunk carries.
+EVENT_FIELDS_REQUIRED = ("w", "w_xsec", "channel", "E_nu", "t")
+#: Fields of the jagged ``particles`` record, in output order.
+PARTICLE_FIELDS = ("pdg", "status", "mother", "E", "px", "py", "pz", "x", "y", "z", "t")
+
+#: Unit and meaning of every known column (event level, then ``particles.*``).
+COLUMN_DOCS: dict[str, tuple[str, str]] = {
+    "w": ("events", "CV weight: expected number of events for the exposure; "
+                    "sum over the file = expected events"),
+    "w_xsec": ("cm^2", "cross-section weight; sum over the file = flux-averaged cross section"),
+    "channel": ("", "channel index into run_info['channels']"),
+    "E_nu": ("GeV", "true neutrino energy"),
+    "t": ("GeV^2", "momentum transfer squared to the target (t < 0)"),
+    "vtx_x": ("cm", "interaction vertex x in the detector frame"),
+    "vtx_y": ("cm", "interaction vertex y in the detector frame"),
+    "vtx_z": ("cm", "interaction vertex z in the detector frame"),
+    "E_vis": ("GeV", "reconstructed visible energy"),
+    "cos_theta": ("", "reconstructed cosine of the shower angle to the beam"),
+    "theta_ee_deg": ("deg", "reconstructed e+ e- opening angle"),
+    "m_ee": ("GeV", "reconstructed e+ e- invariant mass"),
+    "asymmetry": ("", "energy asymmetry |E1 - E2| / (E1 + E2) of the pair"),
+    "E_QE": ("GeV", "reconstructed neutrino energy under the CCQE hypothesis"),
+    "one_ring": ("", "true if the event reconstructs as a single ring"),
+    "w_eff": ("", "detector efficiency weight (already included in w)"),
+    "n_particles": ("", "number of particles in the event (ROOT counter branch)"),
+    "particles.pdg": ("", "PDG Monte Carlo particle number"),
+    "particles.status": ("", "1 final, 2 decayed intermediate, 4 incoming beam, 11 target"),
+    "particles.mother": ("", "index of the mother in the event, -1 for none"),
+    "particles.E": ("GeV", "energy"),
+    "particles.px": ("GeV", "momentum x"),
+    "particles.py": ("GeV", "momentum y"),
+    "particles.pz": ("GeV", "momentum z (beam axis)"),
+    "particles.x": ("cm", "production vertex x"),
+    "particles.y": ("cm", "production vertex y"),
+    "particles.z": ("cm", "production vertex z"),
+    "particles.t": ("ns", "production time"),
+}
+
+
+class WriterError(RuntimeError):
+    """A writer was used out of order or given data it cannot write."""
+
+
+def jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays, tuples, paths and mappings to JSON-serialisable types.
+
+    Non-finite floats become ``None`` (JSON has no NaN); floats otherwise keep their full
+    repr precision (``json`` writes ``repr(float)``, 17 significant digits when needed).
+    """
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, str | int | bool) or obj is None:
+        return obj
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    return str(obj)
+
+
+def event_columns(chunk: Any) -> list[str]:
+    """Event-level numeric or boolean fields of a chunk, in chunk order (not ``particles``)."""
+    out = []
+    for name in chunk.fields:
+        if name == "particles":
+            continue
+        arr = chunk[name]
+        if arr.ndim != 1:
+            continue
+        try:
+            dtype = ak.to_numpy(arr[:0]).dtype
+        except (TypeError, ValueError):
+            continue
+        if dtype.kind in "biuf":
+            out.append(name)
+    return out
+
+
+def column_docs(columns: list[str] | tuple[str, ...] | None = None,
+                units: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """``{column: {"unit": ..., "doc": ...}}`` for the given columns (default: all known).
+
+    ``units`` (the run_info ``"units"`` mapping) overrides the built-in units.
+    """
+    units = dict(units or {})
+    names = list(columns) if columns is not None else list(COLUMN_DOCS)
+    out: dict[str, dict[str, str]] = {}
+    for name in names:
+        unit, doc = COLUMN_DOCS.get(name, ("", ""))
+        out[name] = {"unit": str(units.get(name, unit)), "doc": doc}
+    return out
+
+
+def run_metadata(run_info: Mapping[str, Any], totals: Mapping[str, Any] | None,
+                 written: Mapping[str, Any], fmt: str,
+                 columns: list[str] | None = None) -> dict[str, Any]:
+    """The JSON run document stored in every file (``zpgen_run_info``).
+
+    Parameters
+    ----------
+    run_info : the mapping given to ``open`` (``card`` and ``card_dict`` are not repeated:
+        the card is stored separately as TOML text)
+    totals : the mapping given to ``close`` (n_events, sum_w, sum_w_xsec [cm^2],
+        sigma_cm2 per channel [cm^2], expected_events)
+    written : what the writer itself counted: n_events, sum_w [events], sum_w_xsec [cm^2]
+    fmt : writer name
+    columns : event-level columns written (documented with their units)
+    """
+    info = {k: v for k, v in run_info.items() if k not in ("card", "card_dict")}
+    doc: dict[str, Any] = {
+        "zpgen_metadata_version": METADATA_VERSION,
+        "format": fmt,
+        **info,
+        "totals": dict(totals or {}),
+        "written": dict(written),
+        "weights": {
+            "w": COLUMN_DOCS["w"][1],
+            "w_xsec": COLUMN_DOCS["w_xsec"][1] + " [cm^2]",
+        },
+        "columns": column_docs(
+            (columns or []) + [f"particles.{f}" for f in PARTICLE_FIELDS],
+            run_info.get("units")),
+    }
+    return jsonable(doc)
+
+
+def dumps(doc: Mapping[str, Any]) -> str:
+    """Compact, deterministic JSON text of a metadata document."""
+    return json.dumps(jsonable(doc), sort_keys=True, separators=(",", ":"))
+
+
+class AtomicWriter:
+    """Base class of the zpgen writers: temporary file, rename on close, abort on error.
+
+    Subclasses implement ``_start(tmp_path)``, ``_write(chunk)``, ``_finish(totals)`` (which
+    must leave a complete file at ``self.tmp_path``) and ``_release()`` (close any handle
+    quietly; called by ``abort``).  Extra temporaries are registered in ``self._extra_tmp``.
+
+    Usage::
+
+        with RootWriter() as out:
+            out.open("events.root", run_info)
+            for chunk in chunks:
+                out.write(chunk)
+            out.close(totals)
+    """
+
+    name = "base"
+    suffixes: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.tmp_path: Path | None = None
+        self.run_info: dict[str, Any] = {}
+        self.n_written = 0
+        self.sum_w = 0.0
+        self.sum_w_xsec = 0.0
+        self.columns: list[str] | None = None
+        self._state = "new"
+        self._extra_tmp: list[Path] = []
+
+    # -- protocol ----------------------------------------------------------------------
+    def open(self, path: str | os.PathLike[str], run_info: Mapping[str, Any]) -> None:
+        """Start writing ``path`` (through a temporary) with the run's metadata."""
+        if self._state != "new":
+            raise WriterError(f"{self.name} writer: open() called twice")
+        self.path = Path(path).resolve()
+        if not self.path.parent.is_dir():
+            raise WriterError(f"{self.name} writer: directory {self.path.parent} does not exist")
+        self.tmp_path = self.temp_name(".part")
+        self.run_info = dict(run_info)
+        self._state = "open"
+        try:
+            self._start(self.tmp_path)
+        except BaseException:
+            self.abort()
+            raise
+
+    def write(self, chunk: Any) -> None:
+        """Append one chunk of events (an awkward Array, one record per event)."""
+        if self._state != "open":
+            raise WriterError(f"{self.name} writer: write() before open() or after close()")
+        missing = [f for f in EVENT_FIELDS_REQUIRED if f not in chunk.fields]
+        if missing:
+            raise WriterError(f"{self.name} writer: chunk lacks field(s) {', '.join(missing)}")
+        cols = event_columns(chunk)
+        if self.columns is None:
+            self.columns = cols
+        elif cols != self.columns:
+            raise WriterError(f"{self.name} writer: chunk columns {cols} differ from the "
+                              f"first chunk's {self.columns}")
+        if len(chunk) == 0:
+            return
+        self._write(chunk)
+        w = ak.to_numpy(chunk["w"]).astype(np.float64)
+        self.n_written += len(chunk)
+        self.sum_w += float(np.sum(w))
+        self.sum_w_xsec += float(np.sum(ak.to_numpy(chunk["w_xsec"]).astype(np.float64)))
+
+    def close(self, totals: Mapping[str, Any] | None = None) -> None:
+        """Finish the file and rename it to its final name (atomic on POSIX)."""
+        if self._state != "open":
+            raise WriterError(f"{self.name} writer: close() before open() or twice")
+        try:
+            self._finish(dict(totals or {}))
+            assert self.tmp_path is not None and self.path is not None
+            os.replace(self.tmp_path, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        self._remove_extra()
+        self._state = "closed"
+
+    def abort(self) -> None:
+        """Discard the output: close handles and remove every temporary."""
+        if self._state in ("closed", "aborted"):
+            return
+        with contextlib.suppress(Exception):
+            self._release()
+        if self.tmp_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.tmp_path.unlink()
+        self._remove_extra()
+        self._state = "aborted"
+
+    def __enter__(self) -> AtomicWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif self._state == "open":
+            self.abort()
+            raise WriterError(f"{self.name} writer: with-block left without close(); "
+                              "the output was discarded")
+
+    # -- helpers -----------------------------------------------------------------------
+    def temp_name(self, tag: str) -> Path:
+        assert self.path is not None
+        return self.path.with_name(f"{self.path.name}{tag}-{os.getpid()}")
+
+    def written(self) -> dict[str, Any]:
+        return {"n_events": self.n_written, "sum_w": self.sum_w,
+                "sum_w_xsec": self.sum_w_xsec}
+
+    def metadata(self, totals: Mapping[str, Any]) -> dict[str, Any]:
+        return run_metadata(self.run_info, totals, self.written(), self.name, self.columns)
+
+    def card_text(self) -> str:
+        return str(self.run_info.get("card", ""))
+
+    def _remove_extra(self) -> None:
+        for p in self._extra_tmp:
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+
+    # -- to implement --------------------------------------------------------------------
+    def _start(self, tmp_path: Path) -> None:
+        raise NotImplementedError
+
+    def _write(self, chunk: Any) -> None:
+        raise NotImplementedError
+
+    def _finish(self, totals: Mapping[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+
+def flat_particles(chunk: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Offsets (n_events + 1,) and flat numpy arrays of every particle field of a chunk."""
+    parts = chunk["particles"]
+    counts = ak.to_numpy(ak.num(parts, axis=1)).astype(np.int64)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    flat = {f: ak.to_numpy(ak.flatten(parts[f], axis=1)) for f in PARTICLE_FIELDS}
+    return offsets, flat
+

@@ -1,0 +1,162 @@
+"""Merge the outputs of independent jobs of one card (``zpgen merge``).
+
+Convention
+----------
+Each job normalises its own weights to the *full* exposure: its ``w`` sum to the expected
+number of events and its ``w_xsec`` to the flux-averaged cross section.  Merging n jobs
+therefore divides ``w`` and ``w_xsec`` by n, so that the merged sum of ``w`` equals the
+mean of the inputs' sums (and likewise for ``w_xsec``); ``n_events`` adds up.  The
+merged totals are the means of the inputs' ``sum_w``, ``sum_w_xsec``,
+``expected_events`` and per-channel ``sigma_cm2``.  Histograms are recomputed from the
+merged events.  Inputs must have the same card apart from ``run.seed``,
+``run.job_index`` and ``run.output``, and the same number of events requested.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .read import format_of, iter_chunks, read_metadata
+
+__all__ = ["IGNORED_CARD_KEYS", "MergeError", "card_differences", "merge_files"]
+
+#: Card keys allowed to differ between the jobs of one run.
+IGNORED_CARD_KEYS = frozenset({"run.seed", "run.job_index", "run.output"})
+
+
+class MergeError(ValueError):
+    """The inputs cannot be merged (different cards, formats or duplicate jobs)."""
+
+
+def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _card_dict(meta: Mapping[str, Any]) -> dict[str, Any]:
+    text = meta.get("card") or ""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise MergeError(f"the stored card is not valid TOML: {exc}") from exc
+
+
+def card_differences(a: Mapping[str, Any], b: Mapping[str, Any],
+                     ignore: frozenset[str] = IGNORED_CARD_KEYS) -> list[str]:
+    """Dotted keys whose values differ between two card dicts (ignored keys excluded)."""
+    fa, fb = _flatten(a), _flatten(b)
+    keys = sorted((set(fa) | set(fb)) - ignore)
+    return [k for k in keys if fa.get(k, "<absent>") != fb.get(k, "<absent>")]
+
+
+def _job_key(info: Mapping[str, Any], card: Mapping[str, Any]) -> tuple[Any, Any]:
+    run = dict(card.get("run", {}))
+    return (info.get("seed", run.get("seed")), info.get("job_index", run.get("job_index")))
+
+
+def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]],
+                step_size: int = 100_000) -> dict[str, Any]:
+    """Merge ROOT or Parquet job outputs into ``out`` (atomic); returns the merged totals.
+
+    Raises
+    ------
+    MergeError : fewer than two inputs, mixed formats, differing cards (the message names
+        the first differing key), or two inputs from the same seed and job index
+    """
+    from . import writer_for_path
+
+    if len(inputs) < 2:
+        raise MergeError("merge needs at least two input files")
+    fmts = {format_of(p) for p in inputs}
+    if len(fmts) != 1 or fmts.pop() not in ("root", "parquet"):
+        raise MergeError("inputs must all be ROOT or all be Parquet files")
+    if format_of(out) not in ("root", "parquet"):
+        raise MergeError(f"output {os.fspath(out)!r} must be a .root or .parquet file")
+    metas = [read_metadata(p) for p in inputs]
+    cards = [_card_dict(m) for m in metas]
+    seen: dict[tuple[Any, Any], str] = {}
+    for p, m, c in zip(inputs, metas, cards, strict=True):
+        diff = card_differences(cards[0], c)
+        if diff:
+            k = diff[0]
+            va, vb = _flatten(cards[0]).get(k, "<absent>"), _flatten(c).get(k, "<absent>")
+            allowed = ", ".join(sorted(IGNORED_CARD_KEYS))
+            raise MergeError(f"cards differ at {k}: {va!r} in {os.fspath(inputs[0])} vs "
+                             f"{vb!r} in {os.fspath(p)} (only {allowed} may differ "
+                             "between jobs)")
+        job = _job_key(m["run_info"], c)
+        if job in seen:
+            raise MergeError(f"{os.fspath(p)} and {seen[job]} come from the same seed and job "
+                             f"index {job}: merging duplicates would double-count events")
+        seen[job] = os.fspath(p)
+
+    n_jobs = len(inputs)
+    infos = [m["run_info"] for m in metas]
+    tots = [dict(i.get("totals") or {}) for i in infos]
+
+    def mean_of(key: str) -> float | None:
+        vals = [t.get(key, i.get("written", {}).get(key)) for t, i in zip(tots, infos,
+                                                                         strict=True)]
+        if any(v is None for v in vals):
+            return None
+        return float(np.mean([float(v) for v in vals]))
+
+    totals: dict[str, Any] = {"n_events": 0}
+    for key in ("sum_w", "sum_w_xsec", "expected_events"):
+        v = mean_of(key)
+        if v is not None:
+            totals[key] = v
+    sig = [t.get("sigma_cm2") for t in tots]
+    if all(isinstance(s, Mapping) for s in sig):
+        chans = sorted(set().union(*[set(s) for s in sig]))  # type: ignore[arg-type]
+        totals["sigma_cm2"] = {ch: float(np.mean([float(s.get(ch, 0.0)) for s in sig]))  # type: ignore[union-attr]
+                               for ch in chans}
+    totals["n_jobs"] = n_jobs
+
+    run_info = dict(infos[0])
+    for k in ("totals", "written", "columns", "weights", "format", "zpgen_metadata_version"):
+        run_info.pop(k, None)
+    run_info["card"] = metas[0]["card"]
+    run_info["card_dict"] = cards[0]
+    run_info["merged_from"] = [
+        {"path": os.fspath(p), "seed": i.get("seed"), "job_index": i.get("job_index"),
+         "n_events": i.get("written", {}).get("n_events"),
+         "sum_w": i.get("written", {}).get("sum_w")}
+        for p, i in zip(inputs, infos, strict=True)]
+    run_info["n_jobs"] = n_jobs
+    run_info["weight_convention"] = (
+        "merged w = w / n_jobs and w_xsec = w_xsec / n_jobs: every job's w sum to the full "
+        "expected events, so the merged sum of w is the mean of the jobs' sums")
+
+    n = 0
+    with writer_for_path(out) as writer:
+        writer.open(out, run_info)
+        for p in inputs:
+            for chunk in iter_chunks(p, step_size=step_size):
+                chunk = _rescale(chunk, n_jobs)
+                writer.write(chunk)
+                n += len(chunk)
+        totals["n_events"] = n
+        writer.close(totals)
+    return totals
+
+
+def _rescale(chunk: Any, n_jobs: int) -> Any:
+    """The chunk with w and w_xsec divided by n_jobs (the merge convention)."""
+    import awkward as ak
+
+    fields = {k: chunk[k] for k in chunk.fields}
+    fields["w"] = chunk["w"] / n_jobs
+    fields["w_xsec"] = chunk["w_xsec"] / n_jobs
+    return ak.zip(fields, depth_limit=1)
