@@ -14,7 +14,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def miniboone_data() -> Path:
-    path = Path(os.environ.get("ZPGEN_MINIBOONE_DATA", REPO.parent / "shared/data/miniboone"))
-    if not path.is_dir():
-        pytest.skip(f"MiniBooNE public data not found at {path} (set ZPGEN_MINIBOONE_DATA)")
-    return path
+    env = os.environ.get("ZPGEN_MINIBOONE_DATA")
+    candidates = [Path(env)] if env else [REPO.parent / "shared/data/miniboone",
+                                          Path("/work/shared/data/miniboone")]
+    for path in candidates:
+        if path.is_dir():
+            return path
+    pytest.skip(f"MiniBooNE public data not found at {', '.join(map(str, candidates))} "
+                "(set ZPGEN_MINIBOONE_DATA)")
