@@ -1,0 +1,299 @@
+"""The dark-neutrino process: nu_mu T -> nu5 T', nu5 -> nu4 Z' (-> e+ e-), nu4 -> nu Z'.
+
+PHYSICS.md, "The process", "Matrix elements and cross section", "Decays" and "Event rate".
+:class:`DarkNeutrinoProcess` is the ``dark_neutrino`` plugin (entry point
+``zpgen.processes:dark_neutrino``).  For each scattering channel (:data:`xsec.CHANNELS`) it
+provides a :class:`DarkNeutrinoChannel`: a batch integrand over the unit hypercube (for
+VEGAS) and an event kernel over the same hypercube (for generation), both thin wrappers of
+the Numba kernels of :mod:`zpgen.processes.decay_chain` (whose docstring gives the
+hypercube layout, the weight of a point and the decay-vertex convention).
+
+The hypercube integral of a channel is
+``I = BR_visible * int dE Phi(E) sigma_T(E)`` per target particle and POT (nu/cm^2/POT x
+cm^2), with ``BR_visible = BR(nu5 -> nu4 Z') BR(Z' -> e+e-)`` on shell and
+``BR(nu5 -> nu4 e+e-)`` off shell (:func:`zpgen.processes.widths.visible_branching_ratio`).
+
+Spin correlations: the nu5 is produced with helicity -1/2 (PHYSICS.md: "to 1e-3"); the
+joint distribution of the nu5 -> nu4 Z' and Z' -> e+ e- angles is that of the polarised
+|M|^2 of :func:`zpgen.processes.decay_kernels.msq_nu5_to_nu4_ff`.  The nu4 decays
+unpolarised (its polarisation after the nu5 decay is not tracked): the Z' polarisation in
+nu4 -> nu Z' and hence the Z' -> f fbar angular correlation *is* kept (same kernel with
+an unpolarised nu4).  nu4 decays are generated only when the Z' is on shell in them
+(``M_Z' < m4``) and nu4 has a non-zero width; otherwise nu4 is final (status 1).
+
+Particle record (per event, in this order; ``mother`` is an index into the event)
+--------------------------------------------------------------------------------
+===== ========================= ====================== ====== ======
+slot  particle                  pdg                    status mother
+===== ========================= ====================== ====== ======
+0     beam neutrino             flux.pdg (14)          4      -1
+1     target                    1000060120/2212/2112   11     -1
+2     nu5                       :data:`PDG_NU5`        2      0
+3     recoil target             as the target          1      1
+4     nu4                       :data:`PDG_NU4`        2 (1)  2
+5     Z' (virtual off shell:    :data:`PDG_ZPRIME`     2      2
+      the e+e- system)
+6, 7  e-, e+                    11, -11                1      5
+8     light neutrino            14 (flavour summed)    1      4
+9     Z' from nu4               :data:`PDG_ZPRIME`     2      4
+10,11 f, fbar (e, mu or nu      11/-11, 13/-13,        1      9
+      pair, by BR)              12/-12, 14/-14, 16/-16
+===== ========================= ====================== ====== ======
+
+Slots 8-11 exist only when nu4 decays.  Positions are production vertices.
+The light neutrino of nu4 -> nu Z' is labelled nu_mu (14): its flavour is summed over in
+the couplings (``g_4a`` is a quadrature sum).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from zpgen import constants
+from zpgen.card import Card, PhysicsConfig
+from zpgen.event_record import EventBlock
+
+from . import decay_chain as dc
+from . import xsec
+from .couplings import PhysicalCouplings, chiral, physical_couplings
+from .widths import asymmetry, visible_branching_ratio, widths
+
+__all__ = [
+    "PDG_NU4",
+    "PDG_NU5",
+    "PDG_ZPRIME",
+    "DarkNeutrinoChannel",
+    "DarkNeutrinoProcess",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: PDG-style ids of the new states.  Z': 32, the PDG code of a Z'0.  nu4, nu5: the
+#: heavy-neutral-lepton codes 9900012 and 9900014 (Pythia's heavy neutrinos N_1, N_2).
+PDG_ZPRIME = 32
+PDG_NU4 = 9900012
+PDG_NU5 = 9900014
+
+#: PDG id of the (at rest) target of each channel.
+TARGET_PDG: dict[str, int] = {
+    "C12_coherent": 1000060120,
+    "C12_proton": 2212,
+    "C12_neutron": 2112,
+    "H1_proton": 2212,
+}
+
+#: pdg of (f, fbar) for the nu4's Z' decay modes 0..4 (see decay_chain.event_point).
+_MODE_PDG = np.array([[11, -11], [13, -13], [12, -12], [14, -14], [16, -16]], dtype=np.int32)
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
+_N_PHI = 8
+#: t maps (decay_chain.T_MAP_*).
+T_MAPS = {"inverse": dc.T_MAP_INVERSE, "log": dc.T_MAP_LOG}
+
+
+class DarkNeutrinoChannel:
+    """One scattering channel bound to a flux: integrand and event kernel.
+
+    Attributes
+    ----------
+    name : channel name (a key of :data:`xsec.CHANNELS`)
+    dim : dimension of the hypercube
+    n_aux : auxiliary (non-adapted) uniforms per event
+    n_particles : particles per event
+    e_min : threshold energy (GeV)
+    flux_total : integrated flux over the whole spectrum (nu/cm^2/POT), the denominator of
+        the flux-averaged cross section
+    """
+
+    def __init__(self, name: str, cp: FloatArray, dp: FloatArray, flux: Any,
+                 nu4_decays: bool) -> None:
+        self.name = name
+        self.cp = np.ascontiguousarray(cp, dtype=np.float64)
+        self.dp = np.ascontiguousarray(dp, dtype=np.float64)
+        self.flux = flux
+        self.e_min = float(xsec.threshold(cp[xsec.I_M], cp[xsec.I_M5]))
+        self.flux_total = float(flux.integral())
+        self.flux_above = float(flux.integral(self.e_min))
+        self.nu4_decays = nu4_decays
+        offshell = dp[dc.D_OFFSHELL] > 0.5
+        self.dim = 6 + (4 if nu4_decays else 0) + (1 if offshell else 0)
+        if offshell:
+            self.dp[dc.D_IM] = self.dim - 1
+        self.n_aux = dc.N_AUX
+        self.n_particles = dc.N_PARTICLES_NU4 if nu4_decays else dc.N_PARTICLES_SHORT
+        target = TARGET_PDG[name]
+        pdg = [int(flux.pdg), target, PDG_NU5, target, PDG_NU4, PDG_ZPRIME, 11, -11]
+        status = [4, 11, 2, 1, 2 if nu4_decays else 1, 2, 1, 1]
+        mother = [-1, -1, 0, 1, 2, 2, 5, 5]
+        if nu4_decays:
+            pdg += [14, PDG_ZPRIME, 11, -11]
+            status += [1, 2, 1, 1]
+            mother += [4, 4, 9, 9]
+        self.pdg = np.array(pdg, dtype=np.int32)
+        self.status = np.array(status, dtype=np.int32)
+        self.mother = np.array(mother, dtype=np.int32)
+
+    # ------------------------------------------------------------------ flux dimension
+    def _flux_map(self, u0: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """x0 -> (E_nu, Phi(E_nu) dE_nu/dx0) by the flux's inverse CDF above threshold."""
+        E_nu, jac = self.flux.inverse_cdf(u0, self.e_min)
+        density_at = getattr(self.flux, "density_at", None)
+        if density_at is not None:
+            phi = density_at(E_nu)
+        else:  # protocol only: piecewise-constant lookup
+            edges = np.asarray(self.flux.edges)
+            idx = np.clip(np.searchsorted(edges, E_nu, side="right") - 1, 0,
+                          len(self.flux.density) - 1)
+            phi = np.asarray(self.flux.density)[idx]
+        return (np.ascontiguousarray(E_nu, dtype=np.float64),
+                np.ascontiguousarray(phi * jac, dtype=np.float64))
+
+    # ------------------------------------------------------------------ kernels
+    def __call__(self, x: FloatArray) -> FloatArray:
+        """Batch integrand ``f(x)`` for ``x`` of shape (n, dim): per target per POT."""
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        E_nu, w_flux = self._flux_map(x[:, 0])
+        return dc.batch_weights(x, E_nu, w_flux, self.cp, self.dp)
+
+    def events(self, x: FloatArray, aux: FloatArray) -> EventBlock:
+        """Events at hypercube points ``x`` (n, dim) with auxiliary uniforms ``aux``."""
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        aux = np.ascontiguousarray(aux, dtype=np.float64)
+        n = x.shape[0]
+        E_nu, w_flux = self._flux_map(x[:, 0])
+        f = np.empty(n)
+        t = np.empty(n)
+        mode = np.empty(n, dtype=np.int8)
+        P = np.empty((n, self.n_particles, 4))
+        V = np.empty((n, self.n_particles, 4))
+        dc.batch_events(x, E_nu, w_flux, aux, self.cp, self.dp, f, t, mode, P, V)
+        pdg = np.broadcast_to(self.pdg, (n, self.n_particles))
+        if self.nu4_decays:
+            pdg = pdg.copy()
+            pdg[:, dc.S_F:dc.S_FB + 1] = _MODE_PDG[np.clip(mode, 0, 4)]
+        return EventBlock(f=f, fields={"E_nu": E_nu, "t": t}, pdg=pdg, status=self.status,
+                          mother=self.mother, momenta=P, vertices=V)
+
+
+class DarkNeutrinoProcess:
+    """The ``dark_neutrino`` process plugin (module docstring).
+
+    Parameters
+    ----------
+    pc : PhysicalCouplings
+        Masses and couplings of the model point.
+    physics : PhysicsConfig
+        The card's [physics] switches (form factors, nucleon model, decay correlations).
+    t_map : {"inverse", "log"}
+        Initial map of the t dimension (VEGAS adapts on top of it).
+    """
+
+    name = "dark_neutrino"
+
+    def __init__(self, pc: PhysicalCouplings, physics: PhysicsConfig,
+                 t_map: str = "inverse") -> None:
+        if t_map not in T_MAPS:
+            raise ValueError(f"t_map: expected one of {sorted(T_MAPS)}, got {t_map!r}")
+        self.pc = pc
+        self.physics = physics
+        self.t_map = t_map
+        self.widths = widths(pc)
+        self.offshell = self.widths["regime"] == "off-shell"
+        self.br_visible = float(visible_branching_ratio(pc, self.widths))
+        self.nu4_decays = bool(pc.nu4_decays and pc.mzprime < pc.m4
+                               and self.widths["nu4"]["nu_Zprime"] > 0.0)
+        self.dp = self._decay_params()
+
+    @classmethod
+    def from_card(cls, card: Card, **kwargs: Any) -> DarkNeutrinoProcess:
+        """Build from a validated run card (model couplings via the card's front end)."""
+        return cls(physical_couplings(card.model), card.physics, **kwargs)
+
+    def channels(self) -> tuple[str, ...]:
+        """The four scattering channels (:data:`xsec.CHANNELS`)."""
+        return tuple(xsec.CHANNELS)
+
+    def channel(self, name: str, flux: Any) -> DarkNeutrinoChannel:
+        """Integrand and event kernel of one channel with the given flux."""
+        cp = xsec.channel_params(name, self.pc, self.physics)
+        return DarkNeutrinoChannel(name, cp, self.dp.copy(), flux, self.nu4_decays)
+
+    def info(self) -> Mapping[str, Any]:
+        """Run metadata: regime, visible BR, decay asymmetry, widths and decay lengths."""
+        return {
+            "process": self.name,
+            "regime": self.widths["regime"],
+            "br_visible": self.br_visible,
+            "alpha_nu5_nu4": asymmetry(self.pc, "nu5_nu4"),
+            "nu5_helicity": -0.5,
+            "decay_correlations": self.physics.decay_correlations,
+            "nu4_decays": self.nu4_decays,
+            "t_map": self.t_map,
+            "ctau_cm": dict(self.widths["ctau_cm"]),
+            "pdg": {"nu4": PDG_NU4, "nu5": PDG_NU5, "Zprime": PDG_ZPRIME},
+        }
+
+    # ------------------------------------------------------------------ setup
+    def _decay_params(self) -> FloatArray:
+        pc = self.pc
+        w = self.widths
+        dp = np.zeros(dc.N_DP)
+        M = pc.mzprime
+        g_z = w["Zprime"]["total"]
+        gl, gr = chiral(pc.g_45, pc.majorana)
+        gl4, gr4 = chiral(pc.g_4a, pc.majorana)
+        dp[dc.D_MZ] = M
+        dp[dc.D_GZ] = g_z
+        dp[dc.D_M5] = pc.m5
+        dp[dc.D_M4] = pc.m4
+        dp[dc.D_ME] = constants.M_E
+        dp[dc.D_MMU] = constants.M_MU
+        dp[dc.D_GL], dp[dc.D_GR] = gl, gr
+        dp[dc.D_GL4], dp[dc.D_GR4] = gl4, gr4
+        dp[dc.D_CV], dp[dc.D_CA] = pc.cv_l, pc.ca_l
+        dp[dc.D_GNU] = pc.g_nu
+        dp[dc.D_ISO] = 1.0 if self.physics.decay_correlations == "isotropic" else 0.0
+        dp[dc.D_SPIN] = -1.0
+        dp[dc.D_TMAP] = T_MAPS[self.t_map]
+        ctau = w["ctau_cm"]
+        dp[dc.D_CTAU5] = ctau["nu5"]
+        dp[dc.D_CTAUZ] = ctau["Zprime"] if math.isfinite(ctau["Zprime"]) else 0.0
+        dp[dc.D_CTAU4] = ctau["nu4"] if math.isfinite(ctau["nu4"]) else 0.0
+        dp[dc.D_G5TOT] = w["nu5"]["total"]
+        if self.offshell:
+            dp[dc.D_OFFSHELL] = 1.0
+            lo = (2.0 * constants.M_E) ** 2
+            hi = (pc.m5 - pc.m4) ** 2
+            dp[dc.D_M2LO], dp[dc.D_M2HI] = lo, hi
+            MG = M * g_z
+            if M * M - hi > 100.0 * MG:
+                dp[dc.D_MAPM] = 1.0  # uniform in 1/(M^2 - m^2): the pole is far above
+                dp[dc.D_MA] = 1.0 / (M * M - lo)
+                dp[dc.D_MB] = 1.0 / (M * M - hi)
+            else:
+                dp[dc.D_MAPM] = 0.0  # arctan: Breit-Wigner at or near the upper edge
+                dp[dc.D_MA] = math.atan((lo - M * M) / MG)
+                dp[dc.D_MB] = math.atan((hi - M * M) / MG)
+        else:
+            dp[dc.D_BR] = self.br_visible
+            dp[dc.D_NORM5] = dc.chain_norm(pc.m5, M, pc.m4, constants.M_E, -1.0, gl, gr,
+                                           pc.cv_l, pc.ca_l, M, _GL_X, _GL_W, _N_PHI)
+        if self.nu4_decays:
+            dp[dc.D_NU4DEC] = 1.0
+            br = w["BR"]
+            dp[dc.D_C_EE] = br["Zprime_ee"]
+            dp[dc.D_C_MM] = br["Zprime_ee"] + br["Zprime_mumu"]
+            modes = ((constants.M_E, pc.cv_l, pc.ca_l), (constants.M_MU, pc.cv_l, pc.ca_l),
+                     (0.0, 0.5 * pc.g_nu, -0.5 * pc.g_nu))
+            for k, (mf, cv, ca) in enumerate(modes):
+                norm = 0.0
+                if 2.0 * mf < M:
+                    norm = dc.chain_norm(pc.m4, M, 0.0, mf, 0.0, gl4, gr4, cv, ca, M,
+                                         _GL_X, _GL_W, _N_PHI)
+                dp[dc.D_NORM4 + k] = norm if norm > 0.0 else 1.0
+        return dp
