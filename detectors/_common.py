@@ -206,10 +206,19 @@ def _flat(array: Any, dtype: type) -> npt.NDArray[Any]:
     return np.asarray(ak.to_numpy(ak.flatten(array, axis=1)), dtype=dtype)
 
 
-def visible_leptons(events: Any) -> Leptons:
-    """Extract the status-1 |pdg| = 11 particles of a chunk as flat numpy arrays."""
+def visible_leptons(events: Any, max_radius_cm: float = math.inf) -> Leptons:
+    """Extract the status-1 |pdg| = 11 particles of a chunk as flat numpy arrays.
+
+    Only leptons produced within ``max_radius_cm`` of the detector centre are visible
+    (after :meth:`place`, particle positions are in the detector frame): e.g. the e+ e-
+    of a nu4 decay, typically 1e10 cm downstream, is not seen.
+    """
     particles = events["particles"]
-    visible = particles[(particles["status"] == 1) & (abs(particles["pdg"]) == 11)]
+    selected = (particles["status"] == 1) & (abs(particles["pdg"]) == 11)
+    if math.isfinite(max_radius_cm):
+        r2 = particles["x"] ** 2 + particles["y"] ** 2 + particles["z"] ** 2
+        selected = selected & (r2 < max_radius_cm**2)
+    visible = particles[selected]
     counts = np.asarray(ak.to_numpy(ak.num(visible, axis=1)), dtype=np.int64)
     px = _flat(visible["px"], np.float64)
     py = _flat(visible["py"], np.float64)

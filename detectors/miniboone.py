@@ -230,7 +230,7 @@ class MiniBooNEDetector(CH2Sphere):
 
     def respond(self, events: Any, rng: np.random.Generator) -> Any:
         """Smear, reconstruct, classify and weight (module docstring); returns new events."""
-        true_leptons = visible_leptons(events)
+        true_leptons = visible_leptons(events, self.tank_radius_cm)
         truth = pair_observables(true_leptons, self.binding_energy_GeV)
         reco_leptons = smear_leptons(true_leptons, rng, self.energy_stochastic,
                                      self.energy_constant, self.angle_resolution_deg)

@@ -62,7 +62,8 @@ class TruthDetector(CH2Sphere):
 
     def respond(self, events: Any, rng: np.random.Generator) -> Any:
         """Add the true observables, ``w_eff = 1`` and ``passes = True`` (``rng`` unused)."""
-        observables = pair_observables(visible_leptons(events), self.binding_energy_GeV)
+        observables = pair_observables(visible_leptons(events, self.tank_radius_cm),
+                                       self.binding_energy_GeV)
         n = len(events)
         columns = {name: observables[name] for name in OBSERVABLES}
         columns["w_eff"] = np.ones(n)

@@ -287,3 +287,18 @@ def test_committed_efficiency_json_is_reproduced_by_the_fit_script(miniboone_dat
         "data", "efficiency_fit.json").read_text(encoding="utf-8"))
     for name, value in stored["parameters"].items():
         assert result["parameters"][name] == pytest.approx(value, rel=1e-4, abs=1e-6)
+
+
+def test_leptons_produced_outside_the_tank_are_invisible(make_chunk):
+    """A second pair from a nu4 decay 1e10 cm downstream does not enter E_vis."""
+    chunk = make_chunk([[(11, 0.3, 0.1, 0.0), (-11, 0.2, 0.1, math.pi),
+                         (11, 0.4, 0.0, 0.0), (-11, 0.4, 0.0, 0.0)]])
+    particles = chunk["particles"]
+    far = np.zeros(len(ak.flatten(particles["z"])))
+    far[-2:] = 1e10
+    z = ak.unflatten(far, ak.num(particles))
+    chunk = ak.with_field(chunk, ak.with_field(particles, z, "z"), "particles")
+    for detector in (TruthDetector.from_options({}), MiniBooNEDetector.from_options({})):
+        out = detector.respond(chunk, np.random.default_rng(0))
+        assert out["true_E_vis" if "true_E_vis" in out.fields else "E_vis"][0] == (
+            pytest.approx(0.5, rel=1e-12))
