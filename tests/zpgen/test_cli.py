@@ -80,3 +80,34 @@ def test_console_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "zpgen", "xsec", "--enu", "1.0",
                              "--json"], capture_output=True, text=True, check=True)
     assert json.loads(result.stdout)["units"] == "cm2"
+
+
+def test_widths_json_contract(capsys):
+    from zpgen.constants import HBARC_GEV_CM
+
+    out = run_json(capsys, "widths", "--json")
+    assert out["units"] == "GeV"
+    assert {"total", "ee", "nunu"} <= set(out["Zprime"])
+    assert {"total", "nu4_Zprime", "nu_Zprime"} <= set(out["nu5"])
+    assert "total" in out["nu4"]
+    assert {"Zprime_ee", "nu5_nu4_Zprime"} <= set(out["BR"])
+    assert set(out["ctau_cm"]) == {"Zprime", "nu5", "nu4"}
+    for particle in ("Zprime", "nu5", "nu4"):
+        assert out["ctau_cm"][particle] == pytest.approx(HBARC_GEV_CM / out[particle]["total"])
+    # closed form of Gamma(Z' -> ee) from PHYSICS.md, with the default card's couplings
+    import math
+    from zpgen.constants import M_E
+    card = parse_card()
+    c = card.model.couplings
+    M = card.model.mzprime
+    beta = math.sqrt(1 - 4 * M_E**2 / M**2)
+    gamma_ee = M / (12 * math.pi) * beta * (c.cv_l**2 * (1 + 2 * M_E**2 / M**2)
+                                           + c.ca_l**2 * beta**2)
+    assert out["Zprime"]["ee"] == pytest.approx(gamma_ee, rel=1e-12)
+    assert out["BR"]["Zprime_ee"] == pytest.approx(gamma_ee / out["Zprime"]["total"])
+
+
+def test_widths_off_shell_regime(capsys):
+    out = run_json(capsys, "widths", "--json", "--set", "model.mzprime=0.08")
+    assert out["regime"] == "off-shell"
+    assert out["BR"]["nu5_nu4_ee"] > 0
