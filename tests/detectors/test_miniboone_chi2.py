@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from zpgen.detectors.miniboone_chi2 import MiniBooNERelease, chi2, collapse_matrix
 
 

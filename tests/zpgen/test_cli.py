@@ -96,6 +96,7 @@ def test_widths_json_contract(capsys):
         assert out["ctau_cm"][particle] == pytest.approx(HBARC_GEV_CM / out[particle]["total"])
     # closed form of Gamma(Z' -> ee) from PHYSICS.md, with the default card's couplings
     import math
+
     from zpgen.constants import M_E
     card = parse_card()
     c = card.model.couplings

@@ -8,14 +8,14 @@ import json
 import numpy as np
 import pytest
 import uproot
+from scipy import integrate
+from zpgen.processes import xsec
+from zpgen.processes.couplings import physical_couplings
+from zpgen.processes.widths import visible_branching_ratio
 
 from zpgen.card import parse_card
 from zpgen.cli import main
-from zpgen.processes.couplings import physical_couplings
-from zpgen.processes.widths import visible_branching_ratio
-from zpgen.processes import xsec
 from zpgen.registry import load_plugin
-from scipy import integrate
 
 
 def expected_events_by_quadrature(card):
@@ -32,7 +32,7 @@ def expected_events_by_quadrature(card):
         for lo, hi, phi in zip(flux.edges[:-1], flux.edges[1:], flux.density, strict=True):
             if hi <= e_th or phi == 0:
                 continue
-            value, _ = integrate.quad(lambda e: xsec.sigma(e, params), max(lo, e_th), hi,
+            value, _ = integrate.quad(xsec.sigma, max(lo, e_th), hi, args=(params,),
                                       epsrel=1e-8)
             folded += phi * value
         total += det.pot * n_targets * folded
