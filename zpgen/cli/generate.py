@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output or card.run.output)
     from zpgen.generate import generate
     from zpgen.writers import writer_for_path
+    from zpgen.writers.pipeline import write_stream
 
     progress = (not args.quiet) and sys.stderr.isatty()
     start = time.perf_counter()
@@ -93,8 +94,7 @@ def run(args: argparse.Namespace) -> int:
     writer = writer_for_path(output, args.format)
     with writer:
         writer.open(os.fspath(output), _run_info(card, args, stream.summary, channels))
-        for chunk in stream:
-            writer.write(chunk)
+        write_stream(stream, writer, threaded=not args.no_threads)
         summary = stream.summary
         info = summary.as_dict()
         totals = {
@@ -142,6 +142,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="skip the detector response (true kinematics only)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing output file")
+    parser.add_argument("--no-threads", action="store_true",
+                        help="write in the main thread (default: a writer thread overlaps "
+                             "output with generation)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no summary")
     parser.set_defaults(func=run)
