@@ -63,6 +63,20 @@ def test_generate_rejects_bad_options_before_work(tmp_path, capsys):
     assert main(["generate", "-o", str(tmp_path / "nodir" / "x.root")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert main(["generate", "-o", str(blocker / "x.root")]) == 2  # parent is a file
+    assert "--output" in capsys.readouterr().err
+    existing = tmp_path / "old.root"
+    existing.write_text("keep me")
+    assert main(["generate", "-n", "10", "-o", str(existing)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert existing.read_text() == "keep me"
+    assert main(["generate", "--set", "model.mzprim=0.02", "-o", str(tmp_path / "y.root")]) == 2
+    assert "did you mean 'mzprime'" in capsys.readouterr().err
+    assert main(["generate", "-n", "10", "--job-index", "-1",
+                 "-o", str(tmp_path / "y.root")]) == 2
+    assert "--job-index" in capsys.readouterr().err
 
 
 def test_interrupted_generate_leaves_no_file(tmp_path, monkeypatch, capsys):

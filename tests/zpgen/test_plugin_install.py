@@ -117,3 +117,10 @@ def test_wheels_in_fresh_venv_register_and_select_plugins(tmp_path):
     assert rate["flux"]["name"] == "demo_box"
     assert rate["flux"]["integral"] == pytest.approx(2e-10, rel=1e-12)
     assert rate["total_events"] > 0
+    # the packaged default card, flux table, detector data and Numba kernels generate a file
+    run([str(env_dir / "bin" / "zpgen"), "generate", "-n", "2000", "-o", "x.root", "-q"],
+        cwd=tmp_path)
+    info = json.loads(run([str(env_dir / "bin" / "zpgen"), "info", "x.root", "--json"],
+                          cwd=tmp_path))
+    assert info
+    assert (tmp_path / "x.root").stat().st_size > 0

@@ -64,8 +64,10 @@ def _validate(args: argparse.Namespace, card: Card) -> None:
     if args.job_index < 0:
         raise CardError(f"--job-index: must be >= 0, got {args.job_index}")
     output = Path(args.output or card.run.output)
-    if not output.parent.exists():
+    if not output.parent.is_dir():
         raise CardError(f"--output: directory {str(output.parent)!r} does not exist")
+    if not os.access(output.parent, os.W_OK):
+        raise CardError(f"--output: directory {str(output.parent)!r} is not writable")
     if output.exists() and not args.overwrite:
         raise CardError(f"--output: {str(output)!r} exists; pass --overwrite to replace it")
     from zpgen.writers import writer_class_for_path

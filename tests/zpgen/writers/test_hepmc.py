@@ -145,3 +145,33 @@ def test_process_ids():
     ids = process_ids(["C12_coherent", "C12_proton", "C12_neutron", "H1_proton", "weird"])
     assert ids == {"C12_coherent": 150, "C12_proton": 250, "C12_neutron": 251,
                    "H1_proton": 252, "weird": 750}
+
+
+def test_validator_names_a_missing_cv_weight(hepmc_file, tmp_path):
+    def edit(lines):
+        return [ln.replace("CV", "XX", 1) if ln.startswith("W ") and "CV" in ln else ln
+                for ln in lines]
+
+    bad = _break(hepmc_file, tmp_path, edit)
+    failed = {c.id: c for c in validate_nuhepmc(str(bad)) if c.status == "FAIL"}
+    assert "G.R.7" in failed, failed
+
+
+def test_validator_names_two_beam_particles(hepmc_file, tmp_path):
+    def edit(lines):
+        done = False
+        out = []
+        for ln in lines:
+            fields = ln.split()
+            # first final-state (status 1) particle of the first event becomes a second beam
+            if not done and ln.startswith("P ") and fields[-1] == "1":
+                fields[-1] = "4"
+                ln = " ".join(fields) + "\n"
+                done = True
+            out.append(ln)
+        return out
+
+    bad = _break(hepmc_file, tmp_path, edit)
+    failed = {c.id: c for c in validate_nuhepmc(str(bad)) if c.status == "FAIL"}
+    assert "E.R.7" in failed, failed
+    assert failed["E.R.7"].n_failed == 1
