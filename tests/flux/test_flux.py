@@ -250,3 +250,25 @@ def test_tabulated_rejects_gaps_and_negative_flux(tmp_path):
         TabulatedFlux.from_options({"path": str(negative), "columns": ["numu"],
                                     "energy_unit": "GeV",
                                     "content_unit": "per_cm2_per_pot_per_bin"})
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("0 1 nan\n1 2 1\n", "non-finite"),
+    ("0 1 inf\n", "non-finite"),
+    ("0 1 1\n1 0.5 1\n", "contiguous and increasing"),
+    ("hello world\n", "cannot read"),
+])
+def test_tabulated_rejects_malformed_tables(tmp_path, text, fragment):
+    path = tmp_path / "bad.dat"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CardError, match=rf"^flux\.path: .*{fragment}"):
+        TabulatedFlux.from_options({"path": str(path), "columns": ["numu"],
+                                    "energy_unit": "GeV",
+                                    "content_unit": "per_cm2_per_pot_per_bin"})
+
+
+def test_tabulated_rejects_a_directory(tmp_path):
+    with pytest.raises(CardError, match=r"^flux\.path: "):
+        TabulatedFlux.from_options({"path": str(tmp_path), "columns": ["numu"],
+                                    "energy_unit": "GeV",
+                                    "content_unit": "per_cm2_per_pot_per_bin"})
