@@ -16,6 +16,15 @@ A channel is described by a small float64 parameter vector (built by
 of the target is folded into the form factors: for a nucleon ``F_i = (g_p - g_n) F_i^em +
 g_n F_i^B`` (proton: ``F^em = F^em,p``; neutron: ``F^em = F^em,n``), whose value at t = 0 is
 the nucleon's charge g_p or g_n.
+
+``physics.nucleon_form_factor`` (slot ``I_NUCLEON_FF``) picks what a MadGraph run with an
+elementary proton computes: ``full`` (default) evaluates F1, F2 at the event's t;
+``point`` sets F1 = the nucleon's charge and F2 = 0 (a point-like Dirac nucleon, no
+anomalous moment); ``frozen`` evaluates F1, F2 at the fixed t = +M_Z'^2 (slot ``I_T_FF``),
+the paper's "q^2 = M_Z'^2" taken literally.  The switch acts on the nucleon current only:
+the Helm / exp(2bt) nuclear factors and Pauli blocking keep their own switches (so a
+like-for-like comparison with ``vm p > n5 p`` also needs ``nucleon_model = "free"`` or the
+H1_proton channel, which has no Pauli factor).
 """
 
 from __future__ import annotations
@@ -41,11 +50,13 @@ from .form_factors import (
 
 __all__ = [
     "CHANNELS",
+    "NUCLEON_FF_CODES",
     "channel_params",
     "dsigma_dt",
     "dsigma_dt_array",
     "msq_nucleon",
     "msq_spin0",
+    "nucleon_f1_f2",
     "sigma",
     "sigma_array",
     "t_range",
@@ -81,7 +92,12 @@ I_SCALE = 14      # overall multiplier (paper mode coherent: A^2)
 I_PAULI = 15      # 1: multiply by the Fermi-gas Pauli factor
 I_KF = 16         # Fermi momentum (GeV)
 I_EM_MODEL = 17   # 0: (g_p - g_n) J_em + g_n J_B ; 1: paper: isoscalar J_B only
-N_PARAMS = 18
+I_NUCLEON_FF = 18  # nucleon form factors: 0 full (event t), 1 point-like, 2 frozen at I_T_FF
+I_T_FF = 19       # t (GeV^2) at which frozen nucleon form factors are evaluated (+M_Z'^2)
+N_PARAMS = 20
+
+#: Values of the ``I_NUCLEON_FF`` slot for ``physics.nucleon_form_factor``.
+NUCLEON_FF_CODES: dict[str, int] = {"full": 0, "point": 1, "frozen": 2}
 
 _OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
 _GEV2_TO_CM2 = constants.GEV2_TO_CM2
@@ -133,6 +149,28 @@ def msq_spin0(E_nu: float, t: float, M: float, m5: float, mzp: float, GQF: float
     return GQF * GQF / (prop * prop) * (s_minus_u**2 - (4.0 * M * M - t) * (m5 * m5 - t))
 
 
+@nb.njit(nb.types.UniTuple(nb.float64, 2)(nb.float64, nb.float64[::1]), **_OPTS)
+def nucleon_f1_f2(t: float, params: FloatArray) -> tuple[float, float]:
+    """(F1, F2) of a nucleon channel's Z' current at t, couplings included.
+
+    ``physics.nucleon_form_factor``: full, F(t); point, (charge, 0); frozen, F(I_T_FF).
+    """
+    M = params[I_M]
+    nff = int(params[I_NUCLEON_FF])
+    if nff == 1:
+        # Point-like Dirac nucleon: F1 = the nucleon's charge (the t = 0 value), F2 = 0.
+        if int(params[I_EM_MODEL]) == 1:
+            return params[I_C_B], 0.0
+        return params[I_C_EM] * params[I_PROTON] + params[I_C_B], 0.0
+    t_ff = params[I_T_FF] if nff == 2 else t
+    fb1, fb2 = isoscalar_f1_f2(t_ff, M, params[I_KAPPA_S])
+    if int(params[I_EM_MODEL]) == 1:
+        return params[I_C_B] * fb1, params[I_C_B] * fb2
+    fe1, fe2 = nucleon_em_f1_f2(t_ff, M, params[I_PROTON] > 0.5)
+    return (params[I_C_EM] * fe1 + params[I_C_B] * fb1,
+            params[I_C_EM] * fe2 + params[I_C_B] * fb2)
+
+
 @nb.njit(nb.float64(nb.float64, nb.float64, nb.float64[::1]), **_OPTS)
 def msq(E_nu: float, t: float, params: FloatArray) -> float:
     """|M|^2 of a channel at (E_nu, t), including its form factors and multipliers."""
@@ -151,14 +189,7 @@ def msq(E_nu: float, t: float, params: FloatArray) -> float:
     if int(params[I_KIND]) == 0:
         value = msq_spin0(E_nu, t, M, m5, mzp, G * params[I_CHARGE]) * nuclear
     else:
-        fb1, fb2 = isoscalar_f1_f2(t, M, params[I_KAPPA_S])
-        if int(params[I_EM_MODEL]) == 1:
-            F1 = params[I_C_B] * fb1
-            F2 = params[I_C_B] * fb2
-        else:
-            fe1, fe2 = nucleon_em_f1_f2(t, M, params[I_PROTON] > 0.5)
-            F1 = params[I_C_EM] * fe1 + params[I_C_B] * fb1
-            F2 = params[I_C_EM] * fe2 + params[I_C_B] * fb2
+        F1, F2 = nucleon_f1_f2(t, params)
         value = msq_nucleon(E_nu, t, M, m5, mzp, G, F1, F2) * nuclear
         if params[I_PAULI] > 0.5:
             value *= pauli_factor(q3, params[I_KF])
@@ -246,6 +277,11 @@ def channel_params(channel: str, pc: PhysicalCouplings, physics: PhysicsConfig) 
     p[I_B] = physics.b_paper
     p[I_KF] = physics.k_fermi
     p[I_SCALE] = 1.0
+    p[I_NUCLEON_FF] = NUCLEON_FF_CODES[physics.nucleon_form_factor]
+    # "frozen": the paper's MadGraph check fixed q^2 = M_Z'^2 in the form factors; taken
+    # literally (timelike, +M_Z'^2).  Numerically F(+M_Z'^2) and F(-M_Z'^2) differ by
+    # O(2 M_Z'^2/0.71 GeV^2) = 0.5 % at 30 MeV, far below the difference to F(t_event).
+    p[I_T_FF] = pc.mzprime**2
     paper = physics.nucleon_model == "paper"
     Z, N, A = constants.Z_C12, constants.N_C12, constants.A_C12
     q_eff = Z * pc.g_p + N * pc.g_n

@@ -118,6 +118,15 @@ class PhysicsConfig:
                             choices=("pauli", "free", "paper"))
     decay_correlations: str = _f("full", "spin correlations in the decay chain",
                                  choices=("full", "isotropic"))
+    nucleon_form_factor: str = _f(
+        "full",
+        "nucleon-current form factors: full = F1(t), F2(t) at the event's t; point = "
+        "point-like Dirac nucleon (F1 = its charge g_p or g_n, F2 = 0), as a MadGraph UFO "
+        "with an elementary proton computes; frozen = F1, F2 evaluated at the fixed "
+        "q^2 = +M_Z'^2 as the paper's MadGraph check did. Applies to the nucleon current "
+        "only (nucleon channels and the paper-mode coherent term); the nuclear form factor "
+        "and Pauli blocking keep their own switches",
+        choices=("full", "point", "frozen"))
     kappa_s: float = _f(constants.KAPPA_S,
                         "isoscalar anomalous magnetic moment k_p + k_n (paper eq. 23)")
     k_fermi: float = _f(constants.K_FERMI_C12, "Fermi momentum of 12C", unit="GeV",
