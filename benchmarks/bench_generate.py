@@ -7,19 +7,30 @@ Usage::
 Prints, for the default card (MiniBooNE benchmark point):
 
 * warm start: seconds from ``generate()`` to the first chunk (setup + VEGAS adaptation),
-  with the Numba caches already compiled (a first call warms them);
+  with the Numba caches already compiled (a first call warms them), and from a saved
+  grid (``zpgen adapt``); target < 3 s;
 * kernel path: events/s of the Numba event kernel alone (hypercube points -> weights,
-  momenta and vertices) on one core, excluding compilation and adaptation; target >= 1e6;
-* sampler path: events/s of map sampling + kernel + awkward record (no detector), and the
-  full path with the detector response;
+  momenta and vertices) on one core, excluding compilation and adaptation;
+* end to end without output: events/s of the whole stream (RNG, VEGAS map, flux map,
+  kernel, weights, awkward chunks) with 1 and 2 threads, without and with the detector;
+  target >= 1e6 weighted events/s without output (no detector, both cores);
 * ESS/N = (sum w)^2 / (N sum w^2) per channel (target >= 0.7);
-* peak traced memory (tracemalloc) while streaming, per event of the run and per event of
-  a chunk (target <= 300 bytes/event over the run in the streaming path).
+* memory held per event: the peak increase of traced memory (tracemalloc: every numpy and
+  awkward buffer) while streaming a run of N events (no output; each chunk is dropped by
+  the consumer), divided by N, for two N at the default chunk size: the peak does not grow
+  with N (bounded chunks), so bytes/event of the run fall as 1/N; target <= 300 bytes per
+  event at N = 1e6.  The peak RSS increase of a fresh process streaming N events is printed
+  alongside (RSS includes allocator slack and the Numba/LLVM runtime).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 
@@ -30,10 +41,32 @@ from zpgen.card import parse_card
 from zpgen.generate import EventGenerator, generate
 
 
-def _stream(card, n, chunk, detector):
+def _status_mb(key: str) -> float:
+    """``VmRSS`` or ``VmHWM`` (peak RSS of this address space) in MB, from /proc.
+
+    (``ru_maxrss`` is not used: on Linux a child inherits its parent's high-water mark
+    across fork and exec.)
+    """
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _child_rss(n: int, chunk: int) -> None:
+    """Child mode: print the RSS after warm-up and the peak RSS (MB) of streaming n events."""
+    card = parse_card()
+    _stream(card, 20_000, chunk, False)
+    base = _status_mb("VmHWM")
+    _stream(card, n, chunk, False)
+    print(json.dumps({"base": base, "peak": _status_mb("VmHWM")}))
+
+
+def _stream(card, n, chunk, detector, threads=None):
     count = 0
     start = time.perf_counter()
-    stream = generate(card, n_events=n, chunk_size=chunk, detector=detector)
+    stream = generate(card, n_events=n, chunk_size=chunk, detector=detector, threads=threads)
     first = None
     for c in stream:
         if first is None:
@@ -45,8 +78,12 @@ def _stream(card, n, chunk, detector):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--chunk", type=int, default=100_000)
+    parser.add_argument("--chunk", type=int, default=25_000)
+    parser.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_rss:
+        _child_rss(args.child_rss, args.chunk)
+        return
     card = parse_card()
 
     # warm-up (compiles or loads the Numba caches)
@@ -60,6 +97,16 @@ def main() -> None:
     warm = time.perf_counter() - start
     print(f"warm start (setup + adaptation of {len(engine.adapted)} channels): {warm:.2f} s "
           f"(setup {setup:.2f} s)")
+    with tempfile.TemporaryDirectory() as tmp:
+        from zpgen.gridpack import save_grid
+        grid_path = os.path.join(tmp, "grid.zpg")
+        save_grid(grid_path, card, engine)
+        start = time.perf_counter()
+        from_grid = EventGenerator(card, n_events=args.events, chunk_size=args.chunk,
+                                   grid=grid_path)
+        from_grid.adapt()
+        print(f"warm start from a grid (load + setup, no adaptation): "
+              f"{time.perf_counter() - start:.2f} s")
 
     # kernel path
     name = "C12_coherent"
@@ -94,14 +141,16 @@ def main() -> None:
           f"allocation: {n_kernel / dt_events:.3g}/s)")
     del x, jac, aux, P, V
 
-    # sampler + record path, and full path with the detector
+    # end to end without output: 1 and 2 threads, without and with the detector
     for detector in (False, True):
-        n, total, first, summary = _stream(card, args.events, args.chunk, detector)
-        gen = total - summary.adapt_seconds - summary.setup_seconds
-        label = "with detector" if detector else "no detector"
-        print(f"stream ({label}): {n} events in {total:.2f} s, generation "
-              f"{n / gen:.3g} events/s (adapt {summary.adapt_seconds:.2f} s, "
-              f"first chunk after {first:.2f} s)")
+        for threads in (1, 2):
+            n_run = args.events if not detector else max(args.events // 4, 1)
+            n, total, first, summary = _stream(card, n_run, args.chunk, detector, threads)
+            gen = total - summary.adapt_seconds - summary.setup_seconds
+            label = "with detector" if detector else "no detector"
+            print(f"stream ({label}, {threads} thread{'s' if threads > 1 else ''}, no output):"
+                  f" {n} events, {n / gen:.3g} events/s end to end after adaptation "
+                  f"(adapt {summary.adapt_seconds:.2f} s, first chunk after {first:.2f} s)")
     d = summary.as_dict()
     print("ESS/N per channel:")
     for ch_name, v in d["channels"].items():
@@ -111,16 +160,22 @@ def main() -> None:
     print(f"  total expected events (before efficiency): {d['expected_events']:.5g} +- "
           f"{d['expected_events_err']:.2g}")
 
-    # memory
-    for detector in (False, True):
+    # memory held per event (module docstring)
+    for n_mem in sorted({max(args.events // 5, args.chunk), args.events}):
         tracemalloc.start()
-        n, _, _, _ = _stream(card, args.events, args.chunk, detector)
+        base, _ = tracemalloc.get_traced_memory()
+        n, _, _, _ = _stream(card, n_mem, args.chunk, False)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        label = "with detector" if detector else "no detector"
-        print(f"peak traced memory ({label}, chunk {args.chunk}): {peak / 1e6:.1f} MB = "
-              f"{peak / n:.0f} bytes/event of the run, {peak / args.chunk:.0f} bytes/event "
-              f"of a chunk")
+        inc = peak - base
+        res = subprocess.run([sys.executable, __file__, "--child-rss", str(n_mem), "--chunk",
+                              str(args.chunk)], capture_output=True, text=True, check=True)
+        rss = json.loads(res.stdout.strip().splitlines()[-1])
+        d_rss = (rss["peak"] - rss["base"]) * 1e6
+        print(f"memory held, N = {n_mem:.0e}, chunk {args.chunk}: peak traced increase "
+              f"{inc / 1e6:.1f} MB = {inc / n:.0f} bytes/event of the run "
+              f"({inc / args.chunk:.0f} per event of a chunk); peak RSS increase "
+              f"{d_rss / 1e6:.0f} MB = {d_rss / n:.0f} bytes/event of the run")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ import numpy.typing as npt
 
 from zpgen import constants
 from zpgen.card import Card, PhysicsConfig
-from zpgen.event_record import EventBlock
+from zpgen.event_record import ChunkBuffer, EventBlock
 
 from . import decay_chain as dc
 from . import xsec
@@ -108,7 +108,11 @@ class DarkNeutrinoChannel:
     e_min : threshold energy (GeV)
     flux_total : integrated flux over the whole spectrum (nu/cm^2/POT), the denominator of
         the flux-averaged cross section
+    flux_above : integrated flux above the threshold (0: the channel is closed)
+    truth_fields : names of the event-level truth fields the kernels fill
     """
+
+    truth_fields = ("E_nu", "t")
 
     def __init__(self, name: str, cp: FloatArray, dp: FloatArray, flux: Any,
                  nu4_decays: bool) -> None:
@@ -178,6 +182,22 @@ class DarkNeutrinoChannel:
             pdg[:, dc.S_F:dc.S_FB + 1] = _MODE_PDG[np.clip(mode, 0, 4)]
         return EventBlock(f=f, fields={"E_nu": E_nu, "t": t}, pdg=pdg, status=self.status,
                           mother=self.mother, momenta=P, vertices=V)
+
+    def fill(self, x: FloatArray, aux: FloatArray, buf: ChunkBuffer, start: int) -> None:
+        """Events at ``x`` (n, dim), ``aux`` written into ``buf`` rows ``start:start + n``.
+
+        ``buf.event["w"]`` receives the integrand value ``f`` (the engine turns it into
+        weights in place), ``E_nu`` and ``t`` the truth fields; the particle columns the
+        particles.  Releases the GIL (the Numba kernel is ``nogil``).
+        """
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        aux = np.ascontiguousarray(aux, dtype=np.float64)
+        n = x.shape[0]
+        E_nu, w_flux = self._flux_map(x[:, 0])
+        buf.event["E_nu"][start:start + n] = E_nu
+        dc.fill_events(x, E_nu, w_flux, aux, self.cp, self.dp, int(start), buf.event["w"],
+                       buf.event["t"], buf.momenta, buf.vertices, buf.pdg, buf.status,
+                       buf.mother, self.pdg, self.status, self.mother, _MODE_PDG)
 
 
 class DarkNeutrinoProcess:

@@ -4,7 +4,9 @@ PHYSICS.md, "The process", "Matrix elements and cross section" and "Decays".  On
 :func:`event_point`, maps a point ``x`` of the unit hypercube (plus a few auxiliary uniform
 numbers ``u``) to a weight and, optionally, to the full event; the batch wrappers
 :func:`batch_weights` (VEGAS integrand) and :func:`batch_events` (event generation) both
-call it, so the weights used for adaptation and for events are the same function.
+call it, so the weights used for adaptation and for events are the same function;
+:func:`fill_events` writes the events of a block straight into the structure-of-arrays
+columns of a :class:`zpgen.event_record.ChunkBuffer` (no per-block temporaries).
 
 Hypercube layout (``x`` columns)
 --------------------------------
@@ -89,6 +91,7 @@ __all__ = [
     "chain_msq",
     "chain_norm",
     "event_point",
+    "fill_events",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -454,3 +457,61 @@ def batch_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatAr
         w_out[i] = w
         t_out[i] = t
         mode_out[i] = mode
+
+
+_I32 = nb.int32[::1]
+
+
+@nb.njit(nb.void(_M4, _V4, _V4, _M4, _V4, _V4, nb.int64, _V4, _V4, _M4, _M4, _I32, _I32, _I32,
+                 _I32, _I32, _I32, nb.int32[:, ::1]), **_OPTS)
+def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArray,
+                cp: FloatArray, dp: FloatArray, start: int, f_out: FloatArray,
+                t_out: FloatArray, momenta: FloatArray, vertices: FloatArray,
+                pdg_out: npt.NDArray[np.int32], status_out: npt.NDArray[np.int32],
+                mother_out: npt.NDArray[np.int32], pdg: npt.NDArray[np.int32],
+                status: npt.NDArray[np.int32], mother: npt.NDArray[np.int32],
+                mode_pdg: npt.NDArray[np.int32]) -> None:
+    """Events of a block written into chunk columns from event row ``start``.
+
+    Parameters
+    ----------
+    x, E_nu, w_flux, u, cp, dp
+        As in :func:`batch_events` (``n`` points).
+    start
+        First event row of the chunk to fill (rows ``start .. start + n - 1``).
+    f_out, t_out : float64[capacity]
+        Weight ``f`` and t (GeV^2) per event.
+    momenta, vertices : float64[4, capacity * k]
+        Particle columns (E, px, py, pz) and (x, y, z, t), ``k = len(pdg)``.
+    pdg_out, status_out, mother_out : int32[capacity * k]
+        Particle id columns; ``pdg``, ``status``, ``mother`` (int32[k]) are the per-event
+        templates; the f fbar pair of the nu4's Z' (slots ``S_F``, ``S_FB``) takes
+        ``mode_pdg[mode]`` when nu4 decays.
+
+    Zero-weight points (outside the physical region) get zero momenta and vertices.
+    """
+    k = pdg.shape[0]
+    P = np.zeros((k, 4))
+    V = np.zeros((k, 4))
+    W = np.empty((14, 4))
+    for i in range(x.shape[0]):
+        w, t, mode = event_point(x[i], E_nu[i], w_flux[i], u[i], cp, dp, P, V, W, True)
+        row = start + i
+        f_out[row] = w
+        t_out[row] = t
+        if w == 0.0:
+            for s in range(k):
+                for j in range(4):
+                    P[s, j] = 0.0
+                    V[s, j] = 0.0
+        base = row * k
+        for s in range(k):
+            for j in range(4):
+                momenta[j, base + s] = P[s, j]
+                vertices[j, base + s] = V[s, j]
+            pdg_out[base + s] = pdg[s]
+            status_out[base + s] = status[s]
+            mother_out[base + s] = mother[s]
+        if mode >= 0 and k > S_FB:
+            pdg_out[base + S_F] = mode_pdg[mode, 0]
+            pdg_out[base + S_FB] = mode_pdg[mode, 1]

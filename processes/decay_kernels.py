@@ -101,19 +101,28 @@ def msq_nu5_to_nu4_ff(p5: FloatArray, s5: FloatArray, p4: FloatArray, pf: FloatA
     float
         ``|M|^2`` (dimensionless; ``dGamma = |M|^2 dPhi_3 / (2 m5)``).
     """
-    q = pf + pfbar
-    a = p5 - m5 * s5
-    b = p5 + m5 * s5
-    q2 = dot4(q, q)
+    # a = p5 - m5 s5, b = p5 + m5 s5, q = pf + pfbar: their products are expanded into
+    # dot products of the inputs, so that no temporary four-vector is allocated
+    p5pf = dot4(p5, pf)
+    p5pb = dot4(p5, pfbar)
+    s5pf = dot4(s5, pf)
+    s5pb = dot4(s5, pfbar)
+    p4p5 = dot4(p4, p5)
+    p4s5 = dot4(p4, s5)
     p4pf = dot4(p4, pf)
     p4pb = dot4(p4, pfbar)
-    apf = dot4(a, pf)
-    apb = dot4(a, pfbar)
-    bpf = dot4(b, pf)
-    bpb = dot4(b, pfbar)
-    p4a = dot4(p4, a)
-    p4b = dot4(p4, b)
     pfpb = dot4(pf, pfbar)
+    q0 = pf[0] + pfbar[0]
+    q1 = pf[1] + pfbar[1]
+    q2_ = pf[2] + pfbar[2]
+    q3 = pf[3] + pfbar[3]
+    q2 = q0 * q0 - q1 * q1 - q2_ * q2_ - q3 * q3
+    apf = p5pf - m5 * s5pf
+    apb = p5pb - m5 * s5pb
+    bpf = p5pf + m5 * s5pf
+    bpb = p5pb + m5 * s5pb
+    p4a = p4p5 - m5 * p4s5
+    p4b = p4p5 + m5 * p4s5
     glf2 = (cv - ca) * (cv - ca)
     grf2 = (cv + ca) * (cv + ca)
     cvca_minus = cv * cv - ca * ca
@@ -122,12 +131,11 @@ def msq_nu5_to_nu4_ff(p5: FloatArray, s5: FloatArray, p4: FloatArray, pf: FloatA
     t = 8.0 * gL * gL * (glf2 * p4pf * apb + grf2 * p4pb * apf + mf2 * cvca_minus * p4a)
     t += 8.0 * gR * gR * (grf2 * p4pf * bpb + glf2 * p4pb * bpf + mf2 * cvca_minus * p4b)
     t -= 16.0 * gLgR * m4 * m5 * ((cv * cv + ca * ca) * pfpb + 2.0 * mf2 * cvca_minus)
-    t += 32.0 * cv * ca * gLgR * m4 * (dot4(s5, pf) * dot4(p5, pfbar)
-                                       - dot4(s5, pfbar) * dot4(p5, pf))
+    t += 32.0 * cv * ca * gLgR * m4 * (s5pf * p5pb - s5pb * p5pf)
     if mf2 * ca != 0.0:
-        p4q = dot4(p4, q)
-        qq = (gL * gL * (2.0 * p4q * dot4(a, q) - q2 * p4a)
-              + gR * gR * (2.0 * p4q * dot4(b, q) - q2 * p4b) + 2.0 * gLgR * m4 * m5 * q2)
+        p4q = p4pf + p4pb
+        qq = (gL * gL * (2.0 * p4q * (apf + apb) - q2 * p4a)
+              + gR * gR * (2.0 * p4q * (bpf + bpb) - q2 * p4b) + 2.0 * gLgR * m4 * m5 * q2)
         t += 8.0 * mf2 * ca * ca * (q2 / (M * M) - 2.0) / (M * M) * qq
     den = (q2 - M * M) ** 2 + (M * Gamma) ** 2
     return t / den

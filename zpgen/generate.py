@@ -3,8 +3,11 @@
 DESIGN.md "Data flow": card -> process (couplings, widths, BRs) -> one integrand per
 channel -> VEGAS adaptation (:mod:`zpgen.sampler`) -> allocation ``N_i ~ rate_i`` ->
 blocks of points on the frozen maps -> event kernel -> ``detector.place`` and
-``detector.respond`` -> chunks of ``chunk_size`` events.  Only one chunk (plus at most one
-block of :data:`zpgen.sampler.BLOCK_SIZE` events) is alive at a time.
+``detector.respond`` -> chunks of ``chunk_size`` events.  The kernels write straight into
+preallocated chunk buffers (:class:`zpgen.event_record.ChunkBuffer`) from ``threads``
+worker threads; besides the chunk the consumer holds, at most the chunk being assembled
+and the next one are allocated, so memory does not grow with the number of events.
+With a grid (:mod:`zpgen.gridpack`) the adaptation is skipped.
 
 Weights (PHYSICS.md "Event rate"; every file documents them)
 -----------------------------------------------------------
@@ -29,14 +32,18 @@ Randomness (DESIGN.md "Randomness and reproducibility")
 One root ``SeedSequence(seed)``; VEGAS of channel ``i`` uses spawn key ``(0, i)`` (shared by
 all jobs); events of job ``j``, channel ``i``, block ``b`` use ``(j, 1, i, b)``; the detector
 of that block ``(j, 2, i, b)`` (``place`` and ``respond`` draw from it in turn).  Same
-card, seed and job index -> bit-identical events for any ``chunk_size``.
+card, seed and job index -> bit-identical events for any ``chunk_size``, thread count or
+executor (and from a grid adapted with the same settings and seed).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +52,12 @@ import numpy as np
 
 from . import sampler
 from .card import Card
-from .event_record import to_awkward
+from .event_record import ChunkBuffer
+from .gridpack import Grid, GridError, load_grid
 from .registry import load_plugin
 
-__all__ = ["EventGenerator", "EventStream", "RunSummary", "generate", "generate_array"]
+__all__ = ["EventGenerator", "EventStream", "GenerationError", "RunSummary", "default_threads",
+           "generate", "generate_array"]
 
 #: Default adaptation: iterations, evaluations per iteration, final iterations.
 DEFAULT_NITN = 8
@@ -74,6 +83,16 @@ class ChannelTally:
         self.sum_w += float(w.sum())
         self.sum_w_xsec += float(w_xsec.sum())
         self.n_zero += int(np.count_nonzero(F_over_N == 0.0))
+
+    def add_sums(self, n: int, sum_F: float, sum_F2: float, sum_w: float, sum_w_xsec: float,
+                 n_zero: int) -> None:
+        """Add precomputed sums of a block (same meaning as :meth:`add`)."""
+        self.n += n
+        self.sum_F += sum_F
+        self.sum_F2 += sum_F2
+        self.sum_w += sum_w
+        self.sum_w_xsec += sum_w_xsec
+        self.n_zero += n_zero
 
     @property
     def integral_err(self) -> float:
@@ -111,6 +130,7 @@ class RunSummary:
     allocation: dict[str, int] = field(default_factory=dict)
     adapt: dict[str, dict[str, Any]] = field(default_factory=dict)
     tallies: dict[str, ChannelTally] = field(default_factory=dict)
+    grid: dict[str, Any] | None = None
     setup_seconds: float = 0.0
     adapt_seconds: float = 0.0
     generate_seconds: float = 0.0
@@ -168,20 +188,46 @@ class RunSummary:
                 "w_xsec": "sum over a channel's events = BR_visible x flux-averaged cross "
                           "section (cm^2 per target particle of that channel)",
             },
+            "grid": self.grid,
             "timing_s": {"setup": self.setup_seconds, "adapt": self.adapt_seconds,
                          "generate": self.generate_seconds},
         }
 
 
+class GenerationError(ValueError):
+    """Bad input of a run, reported before any work (or when no event can be made)."""
+
+
+def default_threads() -> int:
+    """Cores available to this process (``os.sched_getaffinity``), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Rows ``lo:hi`` of block ``block`` (``size`` events) of a channel -> chunk row ``dst``."""
+
+    index: int
+    name: str
+    block: int
+    size: int
+    lo: int
+    hi: int
+    dst: int
+
+
 class EventGenerator:
-    """Builds the channels of a card, adapts them and streams event chunks.
+    """Builds the channels of a card, adapts them (or loads a grid) and streams chunks.
 
     Parameters
     ----------
     card
         Validated run card.
     n_events, seed
-        Override ``card.run.n_events`` / ``card.run.seed``.
+        Override ``card.run.n_events`` / ``card.run.seed`` (``n_events >= 1``).
     chunk_size
         Events per yielded chunk (the last one may be shorter).
     detector
@@ -189,34 +235,73 @@ class EventGenerator:
         for the exposure and target counts).  Without it, ``vtx_x/y/z`` are 0.
     progress
         Show a tqdm progress bar.
-    job_index
-        Index of this job in a job array (different events, same adapted grids).
+    job_index, n_jobs
+        Index of this job in a job array of ``n_jobs`` jobs (different events, same
+        adapted grids); ``0 <= job_index < n_jobs`` when ``n_jobs`` is given.
     nitn, neval, nitn_final
-        VEGAS adaptation (see :func:`zpgen.sampler.adapt_channel`).
+        VEGAS adaptation (see :func:`zpgen.sampler.adapt_channel`; checked by
+        :func:`zpgen.sampler.check_vegas_settings`).  Ignored with ``grid``.
     min_per_channel
         Floor of the per-channel allocation (default: see :func:`zpgen.sampler.allocate`).
     flux, detector_plugin, process
         Pre-built plugin objects (default: loaded by name from the card).
+    threads
+        Worker threads filling the blocks of a chunk (default: the available cores).  The
+        events do not depend on it.
+    grid
+        An adapted grid (:class:`zpgen.gridpack.Grid` or a path): skip the adaptation and
+        use its maps and integrals; the card must match the grid's.
+
+    Raises
+    ------
+    GenerationError
+        On bad arguments or when the flux lies entirely below every channel's threshold.
+    zpgen.gridpack.GridError
+        When ``grid`` cannot be read or was made for another card.
     """
 
     def __init__(self, card: Card, n_events: int | None = None, seed: int | None = None,
-                 chunk_size: int = 100_000, detector: bool = True, progress: bool = False,
+                 chunk_size: int = 25_000, detector: bool = True, progress: bool = False,
                  job_index: int = 0, nitn: int = DEFAULT_NITN, neval: int = DEFAULT_NEVAL,
                  nitn_final: int = DEFAULT_NITN_FINAL, min_per_channel: int | None = None,
-                 flux: Any = None, detector_plugin: Any = None, process: Any = None) -> None:
+                 flux: Any = None, detector_plugin: Any = None, process: Any = None,
+                 threads: int | None = None, grid: Any = None,
+                 n_jobs: int | None = None) -> None:
         start = time.perf_counter()
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-        if job_index < 0:
-            raise ValueError(f"job_index must be >= 0, got {job_index}")
+        n_events = card.run.n_events if n_events is None else n_events
+        _check_int("n_events", n_events, 1)
+        _check_int("chunk_size", chunk_size, 1)
+        _check_int("job_index", job_index, 0)
+        if n_jobs is not None:
+            _check_int("n_jobs", n_jobs, 1)
+            if job_index >= n_jobs:
+                raise GenerationError(f"job_index: must be < n_jobs = {n_jobs}, got "
+                                      f"{job_index}")
+        threads = default_threads() if threads is None else threads
+        _check_int("threads", threads, 1)
+        try:
+            sampler.check_vegas_settings(nitn, neval, nitn_final)
+        except ValueError as exc:
+            raise GenerationError(str(exc)) from None
+        if grid is not None and not isinstance(grid, Grid):
+            grid = load_grid(grid)
+        if grid is not None:
+            grid.check_card(card)
+        self.grid: Grid | None = grid
         self.card = card
-        self.n_events = int(card.run.n_events if n_events is None else n_events)
+        self.n_events = int(n_events)
         self.seed = int(card.run.seed if seed is None else seed)
         self.chunk_size = int(chunk_size)
         self.apply_detector = bool(detector)
         self.progress = bool(progress)
         self.job_index = int(job_index)
+        self.n_jobs = n_jobs
+        self.threads = int(threads)
         self.nitn, self.neval, self.nitn_final = int(nitn), int(neval), int(nitn_final)
+        if grid is not None:
+            self.nitn = int(grid.payload["nitn"])
+            self.neval = int(grid.payload["neval"])
+            self.nitn_final = int(grid.payload["nitn_final"])
         self.min_per_channel = min_per_channel
         if flux is None:
             flux = load_plugin("flux", card.flux["name"]).from_options(card.flux)
@@ -231,112 +316,266 @@ class EventGenerator:
         names = tuple(process.channels())
         self.channels = {name: process.channel(name, flux) for name in names}
         targets = {k: float(v) for k, v in detector_plugin.targets().items()}
+        self._check_open(names, targets)
         self.summary = RunSummary(
             channels=names, seed=self.seed, job_index=self.job_index,
             n_requested=self.n_events, pot=float(detector_plugin.pot), targets=targets,
-            flux_total=float(flux.integral()), process_info=dict(process.info()))
+            flux_total=float(flux.integral()), process_info=dict(process.info()),
+            grid=grid.info() if grid is not None else None)
         self.adapted: dict[str, sampler.AdaptedChannel] = {}
         self.summary.setup_seconds = time.perf_counter() - start
 
+    def _check_open(self, names: tuple[str, ...], targets: Mapping[str, float]) -> None:
+        """Refuse a run in which the flux lies entirely below every channel's threshold."""
+        with_targets = [n for n in names if targets.get(n, 0.0) > 0.0]
+        if not with_targets:
+            raise GenerationError("no events can be generated: the detector has no targets "
+                                  f"for any channel of the process ({', '.join(names)})")
+        above = {n: getattr(self.channels[n], "flux_above", None) for n in with_targets}
+        if all(v is not None and v <= 0.0 for v in above.values()):
+            edges = np.asarray(getattr(self.flux, "edges", [math.nan]))
+            thresholds = ", ".join(
+                f"{n} {getattr(self.channels[n], 'e_min', math.nan):.4g} GeV"
+                for n in with_targets)
+            raise GenerationError(
+                f"no events can be generated: the flux (E_nu from {edges[0]:.4g} to "
+                f"{edges[-1]:.4g} GeV) has no neutrinos above the production thresholds "
+                f"({thresholds})")
+
     # ------------------------------------------------------------------ adaptation
     def adapt(self) -> dict[str, sampler.AdaptedChannel]:
-        """Adapt every channel with targets (once) and fix the allocation."""
+        """Adapt every channel with targets (or take the grid's maps); fix the allocation."""
         if self.adapted:
             return self.adapted
         start = time.perf_counter()
         names = self.summary.channels
+        from_grid = ({c["name"]: c for c in self.grid.channels} if self.grid is not None
+                     else None)
         rates = []
         for index, name in enumerate(names):
             n_t = self.summary.targets.get(name, 0.0)
             if n_t <= 0.0:
                 rates.append(0.0)
                 continue
-            adapted = sampler.adapt_channel(self.channels[name], name, index, self.seed,
-                                            nitn=self.nitn, neval=self.neval,
-                                            nitn_final=self.nitn_final)
+            if from_grid is not None:
+                adapted = self._from_grid(from_grid, name, index)
+                if adapted is None:
+                    rates.append(0.0)
+                    continue
+            else:
+                adapted = sampler.adapt_channel(self.channels[name], name, index, self.seed,
+                                                nitn=self.nitn, neval=self.neval,
+                                                nitn_final=self.nitn_final)
             self.adapted[name] = adapted
             self.summary.adapt[name] = adapted.summary()
             rates.append(self.summary.pot * n_t * adapted.mean)
+        if not any(math.isfinite(r) and r > 0.0 for r in rates):
+            raise GenerationError("no events can be generated: every channel's rate is zero "
+                                  "(flux below threshold or vanishing couplings)")
         alloc = sampler.allocate(rates, self.n_events, self.min_per_channel)
         self.summary.allocation = dict(zip(names, alloc, strict=True))
         self.summary.adapt_seconds = time.perf_counter() - start
         return self.adapted
 
+    def _from_grid(self, stored: Mapping[str, Mapping[str, Any]], name: str, index: int
+                   ) -> sampler.AdaptedChannel | None:
+        entry = stored.get(name)
+        if entry is None:
+            return None
+        channel = self.channels[name]
+        assert self.grid is not None
+        if int(entry["index"]) != index or int(entry["dim"]) != int(channel.dim):
+            raise GridError(f"{self.grid.path}: channel {name} has index {entry['index']} and "
+                            f"dimension {entry['dim']} in the grid, {index} and {channel.dim} "
+                            "here; re-run zpgen adapt")
+        return sampler.AdaptedChannel(
+            name=name, index=index, channel=channel, integrator=entry["integrator"],
+            mean=float(entry["mean"]), sdev=float(entry["sdev"]),
+            chi2_dof=float(entry["chi2_dof"]), Q=float(entry["Q"]), nitn=int(entry["nitn"]),
+            neval=int(entry["neval"]), seconds=float(entry["seconds"]),
+            history=[tuple(h) for h in entry.get("history", [])], amap=entry["map"])
+
     # ------------------------------------------------------------------ events
-    def _blocks(self) -> Iterator[ak.Array]:
-        """Event blocks in a fixed order (channel, block), detector applied."""
+    def _layout(self) -> tuple[int, tuple[str, ...]]:
+        """Particles per event and truth field names, common to every open channel."""
+        layouts = set()
+        for adapted in self.adapted.values():
+            ch = adapted.channel
+            k = getattr(ch, "n_particles", None)
+            fields = getattr(ch, "truth_fields", None)
+            if k is None or fields is None:
+                probe = ch.events(np.full((1, adapted.dim), 0.5), np.full((1, ch.n_aux), 0.5))
+                k, fields = probe.momenta.shape[1], tuple(probe.fields)
+            layouts.add((int(k), tuple(fields)))
+        if len(layouts) != 1:
+            raise GenerationError(f"channels differ in particles per event or truth fields: "
+                                  f"{sorted(layouts)}")
+        return layouts.pop()
+
+    def _pieces(self) -> list[list[_Piece]]:
+        """The pieces of every chunk: rows of (channel, block) in the fixed global order."""
         s = self.summary
+        chunks: list[list[_Piece]] = []
+        current: list[_Piece] = []
+        filled = 0
+        size_c = self.chunk_size
         for index, name in enumerate(s.channels):
             n_ch = s.allocation.get(name, 0)
             if n_ch <= 0 or name not in self.adapted:
                 continue
-            adapted = self.adapted[name]
-            channel = adapted.channel
-            tally = s.tallies.setdefault(name, ChannelTally())
-            scale = s.pot * s.targets[name]
             for b, size in sampler.blocks(n_ch):
-                rng = sampler.block_generator(self.seed, self.job_index,
-                                              sampler.STREAM_EVENTS, index, b)
-                x, jac, aux = sampler.sample_block(adapted, size, rng)
-                block = channel.events(x, aux)
-                F_over_N = block.f * jac / n_ch
-                w = scale * F_over_N
-                w_xsec = F_over_N / s.flux_total
-                tally.add(F_over_N, w, w_xsec)
-                events = to_awkward(block, {
-                    "w": w, "w_xsec": w_xsec,
-                    "channel": np.full(size, index, dtype=np.int32)})
-                del block, x, jac, aux
-                if self.apply_detector:
-                    rng_det = sampler.block_generator(self.seed, self.job_index,
-                                                      sampler.STREAM_DETECTOR, index, b)
-                    events = self.detector.place(events, rng_det)
-                    events = self.detector.respond(events, rng_det)
-                else:
-                    zeros = np.zeros(size)
-                    for axis in ("x", "y", "z"):
-                        events = ak.with_field(events, zeros, f"vtx_{axis}")
-                yield events
+                lo = 0
+                while lo < size:
+                    take = min(size - lo, size_c - filled)
+                    current.append(_Piece(index, name, b, size, lo, lo + take, filled))
+                    lo += take
+                    filled += take
+                    if filled == size_c:
+                        chunks.append(current)
+                        current, filled = [], 0
+        if current:
+            chunks.append(current)
+        return chunks
+
+    def _fill_piece(self, buf: ChunkBuffer, piece: _Piece, k: int, truth: tuple[str, ...]
+                    ) -> tuple[ChunkBuffer | None, tuple[str, int, float, float, float, float,
+                                                          int]]:
+        """Generate one piece (runs in a worker thread, mostly without the GIL).
+
+        Without the detector the rows go straight into ``buf``; with it the whole block goes
+        into a block buffer (returned) for :meth:`_detect_piece` (the detector's random
+        stream is per block).  Returns ``(block buffer or None, tally sums of the rows)``.
+        """
+        s = self.summary
+        adapted = self.adapted[piece.name]
+        ch = adapted.channel
+        n_ch = s.allocation[piece.name]
+        rng = sampler.block_generator(self.seed, self.job_index, sampler.STREAM_EVENTS,
+                                      piece.index, piece.block)
+        y = rng.random((piece.size, adapted.dim))
+        aux = rng.random((piece.size, int(ch.n_aux)))
+        block: ChunkBuffer | None = None
+        if self.apply_detector:
+            rows = slice(0, piece.size)
+            block = target = ChunkBuffer(piece.size, k, truth)
+            start = 0
+        else:
+            rows = slice(piece.lo, piece.hi)
+            target = buf
+            start = piece.dst
+        yy = np.ascontiguousarray(y[rows])
+        n = yy.shape[0]
+        x = np.empty_like(yy)
+        jac = np.empty(n)
+        grid, inc, ninc = adapted.map_arrays()
+        sampler.map_points(yy, grid, inc, ninc, x, jac)
+        aux_rows = np.ascontiguousarray(aux[rows])
+        fill = getattr(ch, "fill", None)
+        if fill is not None:
+            fill(x, aux_rows, target, start)
+        else:
+            target.copy_block(ch.events(x, aux_rows), start, slice(None))
+        dst = slice(start, start + n)
+        F = target.event["w"][dst]          # holds f: becomes F / N_T, then w
+        np.multiply(F, jac, out=F)
+        np.divide(F, n_ch, out=F)
+        w_xsec = target.event["w_xsec"][dst]
+        np.divide(F, s.flux_total, out=w_xsec)
+        target.event["channel"][dst] = piece.index
+        sel = slice(piece.lo, piece.hi) if block is not None else slice(None)
+        tally_F = F[sel].copy()
+        np.multiply(F, s.pot * s.targets[piece.name], out=F)
+        w, wx = F[sel], w_xsec[sel]
+        return block, (piece.name, int(tally_F.size), float(tally_F.sum()),
+                       float(np.dot(tally_F, tally_F)), float(w.sum()), float(wx.sum()),
+                       int(np.count_nonzero(tally_F == 0.0)))
+
+    def _detect_piece(self, buf: ChunkBuffer, piece: _Piece, block: ChunkBuffer) -> None:
+        """Detector response of a whole block; its rows of the piece are copied to ``buf``."""
+        rng_det = sampler.block_generator(self.seed, self.job_index, sampler.STREAM_DETECTOR,
+                                          piece.index, piece.block)
+        events = block.to_awkward(piece.size)
+        events = self.detector.place(events, rng_det)
+        events = self.detector.respond(events, rng_det)
+        buf.copy_events(events, piece.dst, slice(piece.lo, piece.hi))
 
     def chunks(self) -> Iterator[ak.Array]:
-        """Chunks of ``chunk_size`` events (the last may be shorter)."""
+        """Chunks of ``chunk_size`` events (the last may be shorter).
+
+        Pieces (rows of a block) are generated by ``threads`` worker threads in the fixed
+        global order; at most a bounded number of pieces is in flight, so at most the chunk
+        being assembled and the next one are allocated besides the chunk the consumer
+        holds.  The detector (Python/awkward, holds the GIL) runs in the calling thread on
+        each block as it arrives, overlapping the Numba kernels of the next blocks.
+        """
         self.adapt()
         start = time.perf_counter()
+        plan = self._pieces()
+        k, truth = self._layout()
+        s = self.summary
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
-            bar = tqdm(total=sum(self.summary.allocation.values()), unit="ev",
-                       desc="zpgen", leave=False)
-        pending: list[ak.Array] = []
-        n_pending = 0
+            bar = tqdm(total=sum(s.allocation.values()), unit="ev", desc="zpgen", leave=False)
+        pool = ThreadPoolExecutor(self.threads, thread_name_prefix="zpgen-gen") \
+            if self.threads > 1 else None
+        if self.apply_detector:  # bounded block buffers (one block each) waiting for it
+            max_inflight = 2 * self.threads
+        else:
+            max_inflight = max(len(c) for c in plan) + self.threads if plan else 1
+        order = [(c, piece) for c, pieces in enumerate(plan) for piece in pieces]
+        buffers: dict[int, ChunkBuffer] = {}
+        inflight: deque[tuple[int, _Piece, Any]] = deque()
+        nxt = 0
+
+        def buffer(c: int) -> ChunkBuffer:
+            if c not in buffers:
+                last = plan[c][-1]
+                buffers[c] = ChunkBuffer(last.dst + last.hi - last.lo, k, truth,
+                                         vertex_fields=not self.apply_detector)
+            return buffers[c]
+
         try:
-            for events in self._blocks():
-                pending.append(events)
-                n_pending += len(events)
-                while n_pending >= self.chunk_size:
-                    joined = pending[0] if len(pending) == 1 else ak.concatenate(pending)
-                    chunk = joined[:self.chunk_size]
-                    rest = joined[self.chunk_size:]
-                    pending = [ak.to_packed(rest)] if len(rest) else []
-                    n_pending = len(rest)
-                    del joined, rest
-                    if bar is not None:
-                        bar.update(len(chunk))
-                    yield chunk
-                    del chunk
-            if n_pending:
-                joined = pending[0] if len(pending) == 1 else ak.concatenate(pending)
-                pending = []
+            for c in range(len(plan)):
+                for _ in plan[c]:
+                    while (nxt < len(order) and len(inflight) < max_inflight
+                           and order[nxt][0] <= c + 1):
+                        cc, piece = order[nxt]
+                        buf = buffer(cc)
+                        if pool is None:
+                            inflight.append((cc, piece, self._fill_piece(buf, piece, k, truth)))
+                        else:
+                            inflight.append((cc, piece, pool.submit(self._fill_piece, buf,
+                                                                    piece, k, truth)))
+                        nxt += 1
+                    cc, piece, fut = inflight.popleft()
+                    assert cc == c
+                    block, sums = fut if pool is None else fut.result()
+                    if block is not None:
+                        self._detect_piece(buffers[c], piece, block)
+                    del block
+                    s.tallies.setdefault(sums[0], ChannelTally()).add_sums(*sums[1:])
+                chunk = buffers.pop(c).to_awkward()
                 if bar is not None:
-                    bar.update(len(joined))
-                yield joined
+                    bar.update(len(chunk))
+                yield chunk
+                del chunk
         finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
             if bar is not None:
                 bar.close()
             self.summary.generate_seconds += time.perf_counter() - start
 
     def __iter__(self) -> Iterator[ak.Array]:
         return self.chunks()
+
+
+def _check_int(name: str, value: Any, lo: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise GenerationError(f"{name}: must be an integer, got {value!r}")
+    if value < lo:
+        raise GenerationError(f"{name}: must be >= {lo}, got {value}")
 
 
 class EventStream(Iterator[ak.Array]):
@@ -355,7 +594,7 @@ class EventStream(Iterator[ak.Array]):
 
 
 def generate(card: Card, n_events: int | None = None, seed: int | None = None,
-             chunk_size: int = 100_000, detector: bool = True, progress: bool = False,
+             chunk_size: int = 25_000, detector: bool = True, progress: bool = False,
              **kwargs: Any) -> EventStream:
     """Stream the weighted events of a card as awkward chunks (module docstring).
 

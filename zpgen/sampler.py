@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 import vegas
@@ -51,6 +52,8 @@ __all__ = [
     "allocate",
     "block_generator",
     "blocks",
+    "check_vegas_settings",
+    "map_points",
     "sample_block",
     "seed_sequence",
 ]
@@ -63,6 +66,55 @@ BLOCK_SIZE = 8192
 STREAM_ADAPT = 0
 STREAM_EVENTS = 1
 STREAM_DETECTOR = 2
+
+#: Sanity bounds of the VEGAS settings (:func:`check_vegas_settings`).
+MAX_NITN = 1000
+MIN_NEVAL = 100
+MAX_NEVAL = 100_000_000
+
+
+def check_vegas_settings(nitn: int, neval: int, nitn_final: int) -> None:
+    """Raise ``ValueError`` naming the setting if the VEGAS settings are absurd.
+
+    ``0 <= nitn <= MAX_NITN`` adapting iterations, ``1 <= nitn_final <= MAX_NITN``
+    non-adapting iterations and ``MIN_NEVAL <= neval <= MAX_NEVAL`` evaluations per
+    iteration (more than ``1e8`` would hold gigabytes of points per iteration).
+    """
+    for name, value, lo, hi in (("nitn", nitn, 0, MAX_NITN),
+                                ("nitn_final", nitn_final, 1, MAX_NITN),
+                                ("neval", neval, MIN_NEVAL, MAX_NEVAL)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise ValueError(f"{name}: must be an integer, got {value!r}")
+        if not lo <= int(value) <= hi:
+            raise ValueError(f"{name}: must be in [{lo}, {hi}], got {value}")
+
+
+@nb.njit(nb.void(nb.float64[:, ::1], nb.float64[:, ::1], nb.float64[:, ::1], nb.int64[::1],
+                 nb.float64[:, ::1], nb.float64[::1]),
+         cache=True, error_model="numpy", nogil=True)
+def map_points(y: FloatArray, grid: FloatArray, inc: FloatArray, ninc: npt.NDArray[np.int64],
+               x: FloatArray, jac: FloatArray) -> None:
+    """The VEGAS map ``y -> x`` with jacobian ``dx/dy`` (``vegas.AdaptiveMap.map``).
+
+    Same arithmetic as vegas' Cython ``AdaptiveMap.map`` (piecewise-linear per dimension on
+    ``grid[d, :ninc[d] + 1]`` with increments ``inc[d]``), compiled without the GIL so that
+    several threads can sample blocks at once.
+    """
+    dim = inc.shape[0]
+    for i in range(y.shape[0]):
+        j = 1.0
+        for d in range(dim):
+            n_d = ninc[d]
+            y_ninc = y[i, d] * n_d
+            iy = math.floor(y_ninc)
+            dy_ninc = y_ninc - iy
+            if iy < n_d:
+                x[i, d] = grid[d, iy] + inc[d, iy] * dy_ninc
+                j *= inc[d, iy] * n_d
+            else:
+                x[i, d] = grid[d, n_d]
+                j *= inc[d, n_d - 1] * n_d
+        jac[i] = j
 
 
 class Channel(Protocol):
@@ -105,10 +157,24 @@ class AdaptedChannel:
     neval: int
     seconds: float
     history: list[tuple[float, float]] = field(default_factory=list)
+    #: The frozen map used for events (default: ``integrator.map``).  A grid file stores it
+    #: separately: unpickling a ``vegas.Integrator`` re-bins its map.
+    amap: Any = None
 
     @property
     def dim(self) -> int:
         return int(self.channel.dim)
+
+    def map_arrays(self) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
+        """``(grid, inc, ninc)`` of the frozen map as numpy arrays (cached)."""
+        cached = getattr(self, "_map_arrays", None)
+        if cached is None:
+            amap = self.amap if self.amap is not None else self.integrator.map
+            cached = (np.ascontiguousarray(np.asarray(amap.grid), dtype=np.float64),
+                      np.ascontiguousarray(np.asarray(amap.inc), dtype=np.float64),
+                      np.ascontiguousarray(np.asarray(amap.ninc), dtype=np.int64))
+            self._map_arrays = cached
+        return cached
 
     def summary(self) -> dict[str, Any]:
         return {"integral": self.mean, "integral_err": self.sdev, "chi2_dof": self.chi2_dof,
@@ -136,6 +202,7 @@ def adapt_channel(channel: Channel, name: str, index: int, seed: int, *, nitn: i
     alpha
         VEGAS damping of the map adaptation.
     """
+    check_vegas_settings(nitn, neval, nitn_final)
     rng = block_generator(seed, STREAM_ADAPT, index)
     integ = vegas.Integrator([[0.0, 1.0]] * int(channel.dim), ran_array_generator=rng.random)
 
@@ -152,7 +219,7 @@ def adapt_channel(channel: Channel, name: str, index: int, seed: int, *, nitn: i
         if nitn > 0:
             train = integ(f, nitn=nitn, neval=neval, alpha=alpha)
             history = [(float(r.mean), float(r.sdev)) for r in train.itn_results]
-        result = integ(f, nitn=max(nitn_final, 1), neval=neval, adapt=False)
+        result = integ(f, nitn=nitn_final, neval=neval, adapt=False)
         mean = float(result.mean)
         sdev = float(result.sdev)
         chi2_dof = float(result.chi2 / result.dof) if result.dof > 0 else 0.0
@@ -174,7 +241,8 @@ def sample_block(adapted: AdaptedChannel, n: int, rng: np.random.Generator
     x = np.empty((n, dim))
     jac = np.empty(n)
     if n:
-        adapted.integrator.map.map(y, x, jac)
+        grid, inc, ninc = adapted.map_arrays()
+        map_points(y, grid, inc, ninc, x, jac)
     return x, jac, aux
 
 

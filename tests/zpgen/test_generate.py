@@ -206,3 +206,33 @@ def test_no_open_channel_and_bad_arguments():
     with pytest.raises(ValueError, match="no events"):
         generate_array(low, n_events=100, **FAST)
     assert math.isfinite(EventGenerator(c, n_events=10, **FAST).summary.flux_total)
+
+
+def test_events_do_not_depend_on_threads_and_chunks_write_in_place():
+    c = card()
+    kw = dict(n_events=12_000, chunk_size=5000, **FAST)
+    one = generate_array(c, threads=1, **kw)
+    two = generate_array(c, threads=2, **kw)
+    assert ak.array_equal(one, two, equal_nan=True) and one.fields == two.fields
+    bare = generate_array(c, threads=2, detector=False, **kw)
+    assert np.array_equal(ak.to_numpy(bare.w), ak.to_numpy(one.w))
+    assert np.all(ak.to_numpy(bare.vtx_z) == 0.0)
+
+
+def test_peak_memory_does_not_grow_with_the_number_of_events():
+    import tracemalloc
+
+    c = card(*MONO)
+    peaks = []
+    for n in (40_000, 160_000):
+        stream = generate(c, n_events=n, chunk_size=8000, detector=False, **FAST)
+        stream.engine.adapt()
+        tracemalloc.start()
+        base, _ = tracemalloc.get_traced_memory()
+        for chunk in stream:
+            del chunk
+        peaks.append(tracemalloc.get_traced_memory()[1] - base)
+        tracemalloc.stop()
+    # about three chunks of ~1 kB/event are alive at most, whatever the run length
+    assert peaks[1] < 1.25 * peaks[0], peaks
+    assert peaks[1] < 4 * 8000 * 1100, peaks

@@ -15,6 +15,9 @@ from zpgen.card import Card, CardError
 
 from ._common import add_card_arguments, card_from_args
 
+#: Events per chunk held in memory (about 1 kB each; 1e6 events to ROOT peak < 500 MB RSS).
+DEFAULT_CHUNK = 25_000
+
 EPILOG = """\
 Adapts one VEGAS grid per scattering channel, allocates events to channels in proportion
 to their expected rates, samples weighted events with the spin-correlated decay chain,
@@ -26,23 +29,30 @@ Weights: sum(w) = expected signal events for the exposure (before efficiency);
 sum(w * w_eff * passes) = expected selected events; w_xsec sums to the BR-weighted
 flux-averaged cross section per target of each channel (cm^2).
 
+Job arrays: adapt once (`zpgen adapt CARD -o grid.zpg`), then every job draws its own
+independent stream (SeedSequence spawn key = job index) from the shared grid; with --grid
+the card is the grid's (a CARD or --set given as well must match it). -n is the number of
+events of this job; every job's w sums to the full expected count and `zpgen merge`
+divides by the number of jobs.
+
 examples:
   zpgen generate -o benchmark.root                      default card, 100k events
   zpgen generate my_card.toml -n 1000000 -o run.parquet
   zpgen generate --set model.mzprime=0.02 -n 20000 -o mz20.hepmc3
-  zpgen generate -n 100000 --seed 7 --job-index 3 -o job3.root   (one job of an array)
+  zpgen generate --grid grid.zpg --job-index 3 --n-jobs 10 -n 100000 -o out_3.root
 """
 
 
-def _run_info(card: Card, args: argparse.Namespace, summary: Any, channels: list[str]
-              ) -> dict[str, Any]:
+def _run_info(card: Card, summary: Any, channels: list[str], grid: Any,
+              n_jobs: int | None) -> dict[str, Any]:
     overrides = "".join(f"# --set {o}\n" for o in card.overrides)
     text = card.text if card.text else ""
-    return {
+    info = {
         "generator": "zpgen",
         "version": __version__,
         "card": (f"# card source: {card.source}\n" + overrides + text),
         "card_dict": card.as_dict(),
+        "card_resolved": card.as_dict(),
         "seed": summary.seed,
         "job_index": summary.job_index,
         "n_events": summary.n_requested,
@@ -53,7 +63,11 @@ def _run_info(card: Card, args: argparse.Namespace, summary: Any, channels: list
         "beam_pdg": 14,
         "target_pdg": 1000060120,
         "xsec_target_scale": "PerTargetOfChannel",
+        "grid": grid.info() if grid is not None else None,
     }
+    if n_jobs is not None:
+        info["n_jobs"] = n_jobs
+    return info
 
 
 def _validate(args: argparse.Namespace, card: Card) -> None:
@@ -63,40 +77,86 @@ def _validate(args: argparse.Namespace, card: Card) -> None:
         raise CardError(f"--chunk-size: must be >= 1, got {args.chunk_size}")
     if args.job_index < 0:
         raise CardError(f"--job-index: must be >= 0, got {args.job_index}")
+    if args.n_jobs is not None:
+        if args.n_jobs < 1:
+            raise CardError(f"--n-jobs: must be >= 1, got {args.n_jobs}")
+        if args.job_index >= args.n_jobs:
+            raise CardError(f"--job-index: must be < --n-jobs = {args.n_jobs} (jobs are "
+                            f"numbered 0 .. {args.n_jobs - 1}), got {args.job_index}")
+    if args.threads is not None and args.threads < 1:
+        raise CardError(f"--threads: must be >= 1, got {args.threads}")
+    from zpgen.sampler import check_vegas_settings
+    try:
+        check_vegas_settings(args.nitn, args.neval, args.nitn_final)
+    except ValueError as exc:
+        raise CardError(f"--{exc}") from None
     output = Path(args.output or card.run.output)
+    check_output(output, args.overwrite, args.format)
+
+
+def check_output(output: Path, overwrite: bool, fmt: str | None = None) -> None:
+    """Refuse an output path that cannot be written (before any work)."""
     if not output.parent.is_dir():
         raise CardError(f"--output: directory {str(output.parent)!r} does not exist")
     if not os.access(output.parent, os.W_OK):
         raise CardError(f"--output: directory {str(output.parent)!r} is not writable")
-    if output.exists() and not args.overwrite:
+    if output.exists() and not overwrite:
         raise CardError(f"--output: {str(output)!r} exists; pass --overwrite to replace it")
     from zpgen.writers import writer_class_for_path
     from zpgen.writers._base import WriterError
     try:
-        writer_class_for_path(output, args.format)
+        writer_class_for_path(output, fmt)
     except (ValueError, KeyError, WriterError) as exc:
         raise CardError(f"--output: {exc}") from exc
 
 
-def run(args: argparse.Namespace) -> int:
-    card = card_from_args(args)
-    _validate(args, card)
-    output = Path(args.output or card.run.output)
-    from zpgen.generate import generate
+def resolve_card(args: argparse.Namespace) -> tuple[Card, Any]:
+    """The card and the grid (or None) of a run: with --grid and neither CARD nor --set,
+    the grid's card; otherwise the card from the arguments, which must match the grid."""
+    grid = None
+    if getattr(args, "grid", None):
+        from zpgen.gridpack import GridError, load_grid
+        try:
+            grid = load_grid(args.grid)
+            if args.card is None and not args.overrides:
+                card = grid.card()
+            else:
+                card = card_from_args(args)
+                grid.check_card(card)
+        except GridError as exc:
+            raise CardError(f"--grid: {exc}") from None
+        return card, grid
+    return card_from_args(args), None
+
+
+def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int | None = None,
+                  seed: int | None = None, job_index: int = 0, n_jobs: int | None = None,
+                  grid: Any = None, chunk_size: int = DEFAULT_CHUNK, detector: bool = True,
+                  threads: int | None = None, fmt: str | None = None,
+                  writer_thread: bool = True, progress: bool = False,
+                  adapt: dict[str, int] | None = None) -> Any:
+    """Generate the events of one job into ``output`` (atomic); returns the run summary.
+
+    Raises :class:`zpgen.card.CardError` on bad input of the run (before any work).
+    """
+    from zpgen.generate import GenerationError, generate
+    from zpgen.gridpack import GridError
     from zpgen.writers import writer_for_path
     from zpgen.writers.pipeline import write_stream
 
-    progress = (not args.quiet) and sys.stderr.isatty()
-    start = time.perf_counter()
-    stream = generate(card, n_events=args.n_events, seed=args.seed,
-                      chunk_size=args.chunk_size, detector=not args.no_detector,
-                      progress=progress, job_index=args.job_index)
-    engine = stream.engine
-    channels = list(engine.channels)
-    writer = writer_for_path(output, args.format)
+    try:
+        stream = generate(card, n_events=n_events, seed=seed, chunk_size=chunk_size,
+                          detector=detector, progress=progress, job_index=job_index,
+                          n_jobs=n_jobs, grid=grid, threads=threads, **(adapt or {}))
+        stream.engine.adapt()
+    except (GenerationError, GridError) as exc:
+        raise CardError(str(exc)) from None
+    channels = list(stream.engine.channels)
+    output = os.fspath(output)
+    writer = writer_for_path(output, fmt)
     with writer:
-        writer.open(os.fspath(output), _run_info(card, args, stream.summary, channels))
-        write_stream(stream, writer, threaded=not args.no_threads)
+        writer.open(output, _run_info(card, stream.summary, channels, grid, n_jobs))
+        write_stream(stream, writer, threaded=writer_thread)
         summary = stream.summary
         info = summary.as_dict()
         totals = {
@@ -110,6 +170,22 @@ def run(args: argparse.Namespace) -> int:
             "run_summary": info,
         }
         writer.close(totals)
+    return summary
+
+
+def run(args: argparse.Namespace) -> int:
+    card, grid = resolve_card(args)
+    _validate(args, card)
+    output = Path(args.output or card.run.output)
+    progress = (not args.quiet) and sys.stderr.isatty()
+    start = time.perf_counter()
+    summary = generate_file(
+        card, output, n_events=args.n_events, seed=args.seed, job_index=args.job_index,
+        n_jobs=args.n_jobs, grid=grid, chunk_size=args.chunk_size,
+        detector=not args.no_detector, threads=args.threads, fmt=args.format,
+        writer_thread=not args.no_threads, progress=progress,
+        adapt={"nitn": args.nitn, "neval": args.neval, "nitn_final": args.nitn_final})
+    info = summary.as_dict()
     elapsed = time.perf_counter() - start
     if not args.quiet:
         print(f"zpgen generate: wrote {summary.n_events} events to {output} in "
@@ -120,6 +196,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {name:<14} n = {ch['n_events']:>8}  sum w = {ch['expected_events']:.5g}"
                   f"  ESS/N = {ch['ess_ratio']:.3f}", file=sys.stderr)
     return 0
+
+
+def add_adapt_arguments(parser: argparse.ArgumentParser) -> None:
+    """--nitn, --neval, --nitn-final (VEGAS adaptation)."""
+    from zpgen.generate import DEFAULT_NEVAL, DEFAULT_NITN, DEFAULT_NITN_FINAL
+    parser.add_argument("--nitn", type=int, default=DEFAULT_NITN, metavar="N",
+                        help="VEGAS adapting iterations per channel (default %(default)s)")
+    parser.add_argument("--neval", type=int, default=DEFAULT_NEVAL, metavar="N",
+                        help="integrand evaluations per iteration (default %(default)s)")
+    parser.add_argument("--nitn-final", type=int, default=DEFAULT_NITN_FINAL, metavar="N",
+                        help="non-adapting iterations for the channel integrals "
+                             "(default %(default)s)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -133,10 +221,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("-n", "--n-events", type=int, metavar="N",
                         help="number of weighted events (default: run.n_events)")
     parser.add_argument("--seed", type=int, help="root seed of the run (default: run.seed)")
+    parser.add_argument("--grid", metavar="GRID",
+                        help="adapted grid from `zpgen adapt` (skips the adaptation)")
     parser.add_argument("--job-index", type=int, default=0, metavar="J",
                         help="index of this job in a job array: same grids, independent "
                              "events (default 0)")
-    parser.add_argument("--chunk-size", type=int, default=100_000, metavar="N",
+    parser.add_argument("--n-jobs", type=int, metavar="K",
+                        help="number of jobs of the array (checks 0 <= J < K; recorded for "
+                             "zpgen merge)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="worker threads of the event kernels (default: all cores)")
+    add_adapt_arguments(parser)
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, metavar="N",
                         help="events per chunk held in memory (default %(default)s)")
     parser.add_argument("--format", choices=("root", "hepmc3", "lhe", "parquet"),
                         help="force the output format whatever the suffix")

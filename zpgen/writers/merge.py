@@ -9,11 +9,15 @@ mean of the inputs' sums (and likewise for ``w_xsec``); ``n_events`` adds up.  T
 merged totals are the means of the inputs' ``sum_w``, ``sum_w_xsec``,
 ``expected_events`` and per-channel ``sigma_cm2``.  Histograms are recomputed from the
 merged events.  Inputs must have the same card apart from ``run.seed``,
-``run.job_index`` and ``run.output``, and the same number of events requested.
+``run.job_index`` and ``run.output`` (the stored TOML text is compared, and the resolved
+card ``card_resolved`` too when every input has one, so ``--set`` overrides count), must
+come from the same adapted grid (``run_info["grid"]["sha256"]``, or all from no grid) and
+must not repeat a (seed, job index) pair.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -60,6 +64,33 @@ def card_differences(a: Mapping[str, Any], b: Mapping[str, Any],
     return [k for k in keys if fa.get(k, "<absent>") != fb.get(k, "<absent>")]
 
 
+def _grid_id(info: Mapping[str, Any]) -> str | None:
+    grid = info.get("grid")
+    if isinstance(grid, Mapping) and grid.get("sha256"):
+        return str(grid["sha256"])
+    return None
+
+
+def _card_dict_differences(a: Mapping[str, Any], b: Mapping[str, Any]
+                           ) -> tuple[str, Any, Any] | None:
+    """First differing key of the resolved cards of two run_infos (if both have one).
+
+    ``zpgen generate`` stores the resolved card (``--set`` overrides applied) as
+    ``card_resolved`` (the writers keep ``card_dict`` out of the files).
+    """
+    ca = a.get("card_resolved", a.get("card_dict"))
+    cb = b.get("card_resolved", b.get("card_dict"))
+    if not isinstance(ca, Mapping) or not isinstance(cb, Mapping):
+        return None
+    fa, fb = _flatten(ca), _flatten(cb)
+    ignore = IGNORED_CARD_KEYS | {"run.n_events"}
+    for k in sorted((set(fa) | set(fb)) - ignore):
+        va, vb = fa.get(k, "<absent>"), fb.get(k, "<absent>")
+        if json.dumps(va, default=repr) != json.dumps(vb, default=repr):
+            return k, va, vb
+    return None
+
+
 def _job_key(info: Mapping[str, Any], card: Mapping[str, Any]) -> tuple[Any, Any]:
     run = dict(card.get("run", {}))
     return (info.get("seed", run.get("seed")), info.get("job_index", run.get("job_index")))
@@ -95,6 +126,19 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
             raise MergeError(f"cards differ at {k}: {va!r} in {os.fspath(inputs[0])} vs "
                              f"{vb!r} in {os.fspath(p)} (only {allowed} may differ "
                              "between jobs)")
+        dict_diff = _card_dict_differences(metas[0]["run_info"], m["run_info"])
+        if dict_diff:
+            k, va, vb = dict_diff
+            raise MergeError(f"cards differ at {k}: {va!r} in {os.fspath(inputs[0])} vs "
+                             f"{vb!r} in {os.fspath(p)} (resolved cards, including --set "
+                             "overrides)")
+        grid_a, grid_b = _grid_id(metas[0]["run_info"]), _grid_id(m["run_info"])
+        if grid_a != grid_b:
+            def describe(g: str | None) -> str:
+                return f"grid {g[:12]}" if g else "no grid (adapted in the job)"
+            raise MergeError(f"{os.fspath(inputs[0])} was generated from {describe(grid_a)}, "
+                             f"{os.fspath(p)} from {describe(grid_b)}: outputs of different "
+                             "grids cannot be merged")
         job = _job_key(m["run_info"], c)
         if job in seen:
             raise MergeError(f"{os.fspath(p)} and {seen[job]} come from the same seed and job "
