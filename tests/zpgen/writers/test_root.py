@@ -119,12 +119,12 @@ def test_generic_extra_columns(tmp_path, synth, run_info):
 def test_pyroot_reads_the_file(root_file, chunks):
     """A real ROOT opens the file: entries, RDataFrame's sum of w equals uproot's, a TH1D.
 
-    CI tries `pip install ROOT` (.ci/run); where no PyROOT wheel exists (this workplace's
-    PyPI mirror has none) the test is skipped with this message.
+    .ci/run installs PyROOT with `pip install ROOT` (ROOT 6.40 wheels on PyPI); where no
+    wheel exists for the platform the test is skipped with this message.
     """
     ROOT = pytest.importorskip(
-        "ROOT", reason="PyROOT (import ROOT) is not installed here and cannot be installed "
-                       "from PyPI; the uproot round-trip tests cover the file content")
+        "ROOT", reason="PyROOT (import ROOT) is not installed: `pip install ROOT` "
+                       "(.ci/run does); the uproot round-trip tests cover the file content")
     f = ROOT.TFile.Open(str(root_file))  # pragma: no cover - needs ROOT
     tree = f.Get("events")
     assert tree.GetEntries() == 65
