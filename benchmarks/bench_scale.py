@@ -18,7 +18,7 @@ Prints, for the default card on this machine:
   run of N0 events with relative error r0 (the error falls as 1/sqrt(N) for a fixed
   grid); the VEGAS error of the grid itself is printed alongside (it does not fall
   with N);
-* a DarkNews comparison if ``darknews`` imports (it does not install here: skipped).
+* a pointer to benchmarks/bench_darknews.py, which runs DarkNews and zpgen at one point.
 """
 
 from __future__ import annotations
@@ -166,13 +166,13 @@ def main() -> None:
                       f"{size / n_rss:.0f} bytes/event on disk")
 
     try:
-        import darknews  # type: ignore[import-not-found]  # noqa: F401
+        import DarkNews  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
         print("DarkNews comparison: skipped (darknews is not importable here; "
               "pip install 'zpgen[validation]' where it installs)")
-    else:  # pragma: no cover - not installable on the reference machine
-        print("DarkNews comparison: darknews is importable but the comparison driver is "
-              "not implemented in this script yet")
+    else:
+        print("DarkNews comparison: run benchmarks/bench_darknews.py (both generators, "
+              "ESS per second and their ratio)")
 
 
 if __name__ == "__main__":
