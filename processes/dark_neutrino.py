@@ -1,4 +1,5 @@
-"""The dark-neutrino process: nu_mu T -> nu5 T', nu5 -> nu4 Z' (-> e+ e-), nu4 -> nu Z'.
+"""The dark-neutrino process: nu_mu T -> nu5 T', nu5 -> nu4 Z' (-> e+ e-), nu4 -> nu Z', and
+nu5 -> nu_light Z' (-> e+ e-).
 
 PHYSICS.md, "The process", "Matrix elements and cross section", "Decays" and "Event rate".
 :class:`DarkNeutrinoProcess` is the ``dark_neutrino`` plugin (entry point
@@ -10,8 +11,13 @@ hypercube layout, the weight of a point and the decay-vertex convention).
 
 The hypercube integral of a channel is
 ``I = BR_visible * int dE Phi(E) sigma_T(E)`` per target particle and POT (nu/cm^2/POT x
-cm^2), with ``BR_visible = BR(nu5 -> nu4 Z') BR(Z' -> e+e-)`` on shell and
-``BR(nu5 -> nu4 e+e-)`` off shell (:func:`zpgen.processes.widths.visible_branching_ratio`).
+cm^2), with ``BR_visible = BR_A + BR_B``
+(:func:`zpgen.processes.widths.visible_branching_ratio` with ``physics.visible_modes``):
+``BR_A = BR(nu5 -> nu4 Z') BR(Z' -> e+e-)`` on shell and ``BR(nu5 -> nu4 e+e-)`` off shell
+(the nu4 chain, mode A), ``BR_B = BR(nu5 -> nu_light Z') BR(Z' -> e+e-)`` for
+``M_Z' < m5`` (mode B; 0 with ``visible_modes = "nu4"``).  Each event picks one mode with
+probability ``BR_A/(BR_A + BR_B)`` or ``BR_B/(BR_A + BR_B)``
+(:mod:`zpgen.processes.decay_chain`, "Decay modes of nu5").
 
 Spin correlations: the nu5 is produced with helicity -1/2 (PHYSICS.md: "to 1e-3"); the
 joint distribution of the nu5 -> nu4 Z' and Z' -> e+ e- angles is that of the polarised
@@ -43,6 +49,12 @@ slot  particle                  pdg                    status mother
 Slots 8-11 exist only when nu4 decays.  Positions are production vertices.
 The light neutrino of nu4 -> nu Z' is labelled nu_mu (14): its flavour is summed over in
 the couplings (``g_4a`` is a quadrature sum).
+
+An event of mode B (nu5 -> nu_light Z' -> nu_light e+ e-) has no nu4: slot 4 is the light
+neutrino (pdg 14, flavour summed over in ``g_5a``, status 1, mother 2), slots 5-7 are the
+Z' (always on shell) and the e+ e- pair, and the event has only these 8 particles (slots
+8-11, when the layout has them, are not part of it: the chunk's ``particles`` list is
+jagged, see :mod:`zpgen.event_record`).
 """
 
 from __future__ import annotations
@@ -61,7 +73,7 @@ from zpgen.event_record import ChunkBuffer, EventBlock
 from . import decay_chain as dc
 from . import xsec
 from .couplings import PhysicalCouplings, chiral, physical_couplings
-from .widths import asymmetry, visible_branching_ratio, widths
+from .widths import asymmetry, visible_branching_ratios, widths
 
 __all__ = [
     "PDG_NU4",
@@ -177,11 +189,21 @@ class DarkNeutrinoChannel:
         V = np.empty((n, self.n_particles, 4))
         dc.batch_events(x, E_nu, w_flux, aux, self.cp, self.dp, f, t, mode, P, V)
         pdg = np.broadcast_to(self.pdg, (n, self.n_particles))
+        status = np.broadcast_to(self.status, (n, self.n_particles))
+        counts = None
+        light = mode == dc.MODE_NU_LIGHT
         if self.nu4_decays:
             pdg = pdg.copy()
             pdg[:, dc.S_F:dc.S_FB + 1] = _MODE_PDG[np.clip(mode, 0, 4)]
-        return EventBlock(f=f, fields={"E_nu": E_nu, "t": t}, pdg=pdg, status=self.status,
-                          mother=self.mother, momenta=P, vertices=V)
+        if light.any():
+            pdg = pdg.copy() if not self.nu4_decays else pdg
+            status = status.copy()
+            pdg[light, dc.S_NU4] = dc.PDG_NU_LIGHT
+            status[light, dc.S_NU4] = 1
+            if self.n_particles > dc.N_PARTICLES_SHORT:
+                counts = np.where(light, dc.N_PARTICLES_SHORT, self.n_particles)
+        return EventBlock(f=f, fields={"E_nu": E_nu, "t": t}, pdg=pdg, status=status,
+                          mother=self.mother, momenta=P, vertices=V, counts=counts)
 
     def fill(self, x: FloatArray, aux: FloatArray, buf: ChunkBuffer, start: int) -> None:
         """Events at ``x`` (n, dim), ``aux`` written into ``buf`` rows ``start:start + n``.
@@ -197,7 +219,7 @@ class DarkNeutrinoChannel:
         buf.event["E_nu"][start:start + n] = E_nu
         dc.fill_events(x, E_nu, w_flux, aux, self.cp, self.dp, int(start), buf.event["w"],
                        buf.event["t"], buf.momenta, buf.vertices, buf.pdg, buf.status,
-                       buf.mother, self.pdg, self.status, self.mother, _MODE_PDG)
+                       buf.mother, buf.counts, self.pdg, self.status, self.mother, _MODE_PDG)
 
 
 class DarkNeutrinoProcess:
@@ -208,7 +230,8 @@ class DarkNeutrinoProcess:
     pc : PhysicalCouplings
         Masses and couplings of the model point.
     physics : PhysicsConfig
-        The card's [physics] switches (form factors, nucleon model, decay correlations).
+        The card's [physics] switches (form factors, nucleon model, decay correlations,
+        visible nu5 decay modes).
     t_map : {"inverse", "log"}
         Initial map of the t dimension (VEGAS adapts on top of it).
     """
@@ -224,7 +247,12 @@ class DarkNeutrinoProcess:
         self.t_map = t_map
         self.widths = widths(pc)
         self.offshell = self.widths["regime"] == "off-shell"
-        self.br_visible = float(visible_branching_ratio(pc, self.widths))
+        parts = visible_branching_ratios(pc, self.widths)
+        #: BR_A (nu4 chain) and BR_B (nu5 -> nu_light Z' -> nu_light e+e-; 0 unless
+        #: physics.visible_modes = "all")
+        self.br_nu4 = float(parts["nu4"])
+        self.br_nu_light = float(parts["nu"]) if physics.visible_modes == "all" else 0.0
+        self.br_visible = self.br_nu4 + self.br_nu_light
         self.nu4_decays = bool(pc.nu4_decays and pc.mzprime < pc.m4
                                and self.widths["nu4"]["nu_Zprime"] > 0.0)
         self.dp = self._decay_params()
@@ -249,7 +277,11 @@ class DarkNeutrinoProcess:
             "process": self.name,
             "regime": self.widths["regime"],
             "br_visible": self.br_visible,
+            "visible_modes": self.physics.visible_modes,
+            "br_visible_nu4": self.br_nu4,
+            "br_visible_nu_light": self.br_nu_light,
             "alpha_nu5_nu4": asymmetry(self.pc, "nu5_nu4"),
+            "alpha_nu5_nu_light": asymmetry(self.pc, "nu5_nu"),
             "nu5_helicity": -0.5,
             "decay_correlations": self.physics.decay_correlations,
             "nu4_decays": self.nu4_decays,
@@ -267,6 +299,7 @@ class DarkNeutrinoProcess:
         g_z = w["Zprime"]["total"]
         gl, gr = chiral(pc.g_45, pc.majorana)
         gl4, gr4 = chiral(pc.g_4a, pc.majorana)
+        gl5a, gr5a = chiral(pc.g_5a, pc.majorana)
         dp[dc.D_MZ] = M
         dp[dc.D_GZ] = g_z
         dp[dc.D_M5] = pc.m5
@@ -300,9 +333,23 @@ class DarkNeutrinoProcess:
                 dp[dc.D_MA] = math.atan((lo - M * M) / MG)
                 dp[dc.D_MB] = math.atan((hi - M * M) / MG)
         else:
-            dp[dc.D_BR] = self.br_visible
+            dp[dc.D_BR] = self.br_nu4
             dp[dc.D_NORM5] = dc.chain_norm(pc.m5, M, pc.m4, constants.M_E, -1.0, gl, gr,
                                            pc.cv_l, pc.ca_l, M, _GL_X, _GL_W, _N_PHI)
+        # nu5 decay modes: A = nu4 chain, B = nu_light Z' (decay_chain, "Decay modes of nu5")
+        pa = self.br_nu4 / self.br_visible if self.br_visible > 0.0 else 1.0
+        dp[dc.D_PA] = pa
+        if min(pa, 1.0 - pa) >= dc.P_MINOR_MODE:
+            dp[dc.D_WMODES] = 0.0
+        else:
+            dp[dc.D_WMODES] = 1.0 if pa >= 0.5 else 2.0
+        dp[dc.D_BRB] = self.br_nu_light
+        dp[dc.D_GL5A], dp[dc.D_GR5A] = gl5a, gr5a
+        dp[dc.D_NORM5B] = 1.0
+        if self.br_nu_light > 0.0:
+            norm_b = dc.chain_norm(pc.m5, M, 0.0, constants.M_E, -1.0, gl5a, gr5a, pc.cv_l,
+                                   pc.ca_l, M, _GL_X, _GL_W, _N_PHI)
+            dp[dc.D_NORM5B] = norm_b if norm_b > 0.0 else 1.0
         if self.nu4_decays:
             dp[dc.D_NU4DEC] = 1.0
             br = w["BR"]

@@ -1,4 +1,5 @@
-"""Numba event kernels of nu_mu T -> nu5 T', nu5 -> nu4 (Z' -> e+ e-), nu4 -> nu (Z' -> f fbar).
+"""Numba event kernels of nu_mu T -> nu5 T', nu5 -> nu4 (Z' -> e+ e-), nu4 -> nu (Z' -> f fbar)
+and nu5 -> nu_light (Z' -> e+ e-).
 
 PHYSICS.md, "The process", "Matrix elements and cross section" and "Decays".  One kernel,
 :func:`event_point`, maps a point ``x`` of the unit hypercube (plus a few auxiliary uniform
@@ -17,48 +18,78 @@ column  meaning
 1       t: uniform in ``1/(M_Z'^2 - t)`` (``T_MAP_INVERSE``, PHYSICS.md: "sample t proportional
         to 1/(t - M_Z'^2)^2 before VEGAS adapts") or in ``log(M_Z'^2 - t)`` between t_max, t_min
 2, 3    cos theta, phi of the Z' (pair) in the nu5 rest frame, helicity axes (z = nu5 flight
-        direction, x in the plane of the beam and the nu5)
+        direction, x in the plane of the beam and the nu5); both nu5 decay modes use them
 4, 5    cos theta*, phi* of the e- in the Z' (pair) rest frame, helicity axes of the Z'
         (z = Z' direction in the nu5 frame; phi* measured from the plane of the nu5 spin
         axis and the Z')
 6 - 9   the same two pairs of angles for nu4 -> nu Z', Z' -> f fbar (only if nu4 decays)
-last    off-shell regime only: the pair mass squared m_ee^2 (Breit-Wigner-aware map)
+last    off-shell regime only: the pair mass squared m_ee^2 (Breit-Wigner-aware map; not
+        used by the on-shell nu5 -> nu_light Z' mode, whose integral over it is 1)
 ======= =====================================================================================
 
 Auxiliary uniforms ``u`` (not adapted, their density is flat): 0 nu5 azimuth about the
 beam, 1-4 decay distances of nu5, Z', nu4 and the nu4's Z', 5 the decay mode of the nu4's
-Z' (e+e-, mu+mu- or nu nubar by branching ratio; neutrino flavour uniform).
+Z' (e+e-, mu+mu- or nu nubar by branching ratio; neutrino flavour uniform), 6 the nu5
+decay mode (A if ``u6 < p_A``, else B; see "Decay modes of nu5").
+
+Decay modes of nu5
+------------------
+Two nu5 decays give the visible e+ e- pair (PHYSICS.md "The process": "nu5 -> nu4 Z' (and
+nu5 -> nu_alpha Z')"):
+
+* A, the nu4 chain: nu5 -> nu4 Z' -> nu4 e+ e- on shell (``M_Z' < m5 - m4``), nu5 -> nu4
+  e+ e- through a virtual Z' off shell; visible branching ratio ``BR_A`` (``D_BR`` on shell);
+* B, nu5 -> nu_light Z' -> nu_light e+ e- (coupling ``g_5a``, open for ``M_Z' < m5``),
+  ``BR_B = BR(nu5 -> nu_light Z') BR(Z' -> ee)`` (``D_BRB``; 0 when closed or with
+  ``physics.visible_modes = "nu4"``).  Same spin-correlated kernel as the on-shell nu4 chain
+  with the daughter massless, its own ``<|M|^2>`` (``D_NORM5B``) and the same angle columns
+  2-5.  The light neutrino (flavour summed, labelled nu_mu) is final; the event has no nu4.
+
+An event takes mode A with probability ``p_A = BR_A/(BR_A + BR_B)`` (``D_PA``) and mode B
+with ``p_B = 1 - p_A``, and divides the decay factor of its mode by that probability.
 
 Weight of a point
 -----------------
 ``f = w_flux * dsigma/dt * dt/dx1 * D`` with ``w_flux = Phi(E_nu) dE_nu/dx0`` (nu/cm^2/POT),
-``dsigma/dt`` in cm^2/GeV^2 and the decay factor ``D``:
+``dsigma/dt`` in cm^2/GeV^2 and the decay factor ``D = D_A/p_A`` (mode A) or ``D_B/p_B``
+(mode B) for an event; the weights-only path (VEGAS integrand) uses the exact average over
+the mode choice, ``D = D_A + D_B``, or, when the minor mode has a probability below
+:data:`P_MINOR_MODE` (``D_WMODES``), the dominant mode alone, ``D_A/p_A`` or ``D_B/p_B``
+(one |M|^2 per point instead of two; VEGAS adapts to the dominant mode).  All have the
+same mean.  The factors:
 
-* on-shell regime (``M_Z' < m5 - m4``): ``D = BR(nu5 -> nu4 Z') BR(Z' -> ee) rho5``, with
-  ``rho5 = |M|^2(angles)/<|M|^2>`` the spin-correlated joint angular density of the two
+* mode B: ``D_B = BR_B rho5`` with ``rho5`` as below for nu5 -> nu_light Z' (``m4 -> 0``,
+  couplings ``chiral(g_5a)``);
+* mode A, on-shell regime (``M_Z' < m5 - m4``): ``D_A = BR(nu5 -> nu4 Z') BR(Z' -> ee)
+  rho5``, with ``rho5 = |M|^2(angles)/<|M|^2>`` the spin-correlated joint angular density of the two
   decays normalised to unit mean over the four angles (``|M|^2`` of
   :func:`zpgen.processes.decay_kernels.msq_nu5_to_nu4_ff` at ``m_ee = M_Z'`` for a nu5 of
   helicity -1/2; ``<|M|^2>`` computed once at setup by a product Gauss-Legendre /
   trapezoid rule that is exact for its polynomial / trigonometric dependence);
-* off-shell regime: ``D = dGamma(nu5 -> nu4 e+ e-)/Gamma_nu5 =
+* mode A, off-shell regime: ``D_A = dGamma(nu5 -> nu4 e+ e-)/Gamma_nu5 =
   |M|^2/(2 m5 Gamma_nu5) (dm^2/dx)/(2 pi) |p1|/(4 pi m5) |p2|/(4 pi m_ee)``
   (three-body phase space as nu5 -> nu4 (ee), (ee) -> e+ e-; the angles are uniform on the
   unit cube, ``dOmega/4pi = dx dx'``);
 * ``isotropic`` correlations (comparison only): ``rho5 = 1`` on shell, and off shell the
   angular average of the unpolarised ``|M|^2`` at the sampled m_ee^2 (3-point
   Gauss-Legendre in cos theta*, exact since it is quadratic);
-* nu4 decays multiply by ``rho4 = |M|^2/<|M|^2>`` of the unpolarised nu4 -> nu Z' -> nu f fbar
-  (unit mean: the nu4 decay never changes the event rate; the mode is chosen by BR).
+* nu4 decays (mode A) multiply ``D_A`` by ``rho4 = |M|^2/<|M|^2>`` of the unpolarised
+  nu4 -> nu Z' -> nu f fbar (unit mean: the nu4 decay never changes the event rate; the
+  mode is chosen by BR).
 
-So the hypercube integral of ``f`` is ``BR_visible * int Phi(E) sigma(E) dE`` per target
-particle per POT.
+The angular and pair-mass integrals of ``D_A`` and ``D_B`` are ``BR_A`` and ``BR_B``, so the
+hypercube integral of ``f`` (over ``x`` and ``u``) is
+``BR_visible * int Phi(E) sigma(E) dE = (BR_A + BR_B) * int Phi sigma dE`` per target
+particle per POT (:func:`zpgen.processes.widths.visible_branching_ratio` with the card's
+``physics.visible_modes``).
 
 Decay vertices
 --------------
 Each particle carries its production vertex (x, y, z in cm, t in ns, relative to the
 interaction).  nu5, Z' (on shell), nu4 and the nu4's Z' fly ``L = -lambda log(1 - u)`` with
-``lambda = (|p|/m) c tau`` before decaying; ``t = L E/(|p| c)``.  An off-shell Z' is a
-virtual line: its daughters start at the nu5 decay vertex.
+``lambda = (|p|/m) c tau`` before decaying; ``t = L E/(|p| c)``.  An off-shell Z' (mode A)
+is a virtual line: its daughters start at the nu5 decay vertex; the Z' of mode B is always
+on shell and flies.
 """
 
 from __future__ import annotations
@@ -82,10 +113,13 @@ from .decay_kernels import msq_nu5_to_nu4_ff
 from .xsec import I_M, I_M5, dsigma_dt, t_range
 
 __all__ = [
+    "MODE_NU_LIGHT",
     "N_AUX",
     "N_DP",
     "N_PARTICLES_NU4",
     "N_PARTICLES_SHORT",
+    "PDG_NU_LIGHT",
+    "P_MINOR_MODE",
     "batch_events",
     "batch_weights",
     "chain_msq",
@@ -133,16 +167,30 @@ D_MB = 31
 D_IM = 32         # column of x holding the pair mass
 D_TMAP = 33       # 0: uniform in 1/(M_Z'^2 - t), 1: uniform in log(M_Z'^2 - t)
 D_SPIN = 34       # nu5 helicity x 2 (-1: left-handed)
-N_DP = 35
+D_PA = 35         # probability p_A of the nu4 chain (mode A) among the visible nu5 modes
+D_BRB = 36        # BR_B = BR(nu5 -> nu_light Z') BR(Z' -> ee) (0: mode B closed or off)
+D_GL5A = 37       # nu5-nu_light chiral couplings
+D_GR5A = 38
+D_NORM5B = 39     # <|M|^2> of nu5 -> nu_light Z' -> nu_light e+e- (helicity -1/2)
+D_WMODES = 40     # weights-only path: 0 both modes (exact average), 1 A / 2 B alone
+N_DP = 41
+
+#: Weights-only path (VEGAS integrand): below this probability the minor nu5 decay mode is
+#: left out and the dominant one divided by its probability (same integral, one |M|^2).
+P_MINOR_MODE = 0.01
 
 T_MAP_INVERSE = 0
 T_MAP_LOG = 1
 
 #: Number of auxiliary uniforms per event.
-N_AUX = 6
+N_AUX = 7
 #: Particles per event without / with the nu4 decay chain.
 N_PARTICLES_SHORT = 8
 N_PARTICLES_NU4 = 12
+#: Mode returned by :func:`event_point` for nu5 -> nu_light Z' (mode B: no nu4 in the event).
+MODE_NU_LIGHT = -2
+#: PDG id given to the light neutrinos (flavour summed in the couplings: labelled nu_mu).
+PDG_NU_LIGHT = 14
 
 # particle slots
 S_BEAM, S_TARGET, S_NU5, S_RECOIL, S_NU4, S_ZP, S_EM, S_EP = 0, 1, 2, 3, 4, 5, 6, 7
@@ -266,7 +314,8 @@ def event_point(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: Fl
     E_nu, w_flux : float
         Neutrino energy (GeV) and ``Phi(E_nu) dE_nu/dx0`` (nu/cm^2/POT).
     u : float64[N_AUX]
-        Auxiliary uniforms (ignored unless ``fill``; the nu4 Z' mode is e+e- if not).
+        Auxiliary uniforms (ignored unless ``fill``: then the nu5 decay modes are averaged
+        exactly and the nu4 Z' mode is e+e-).
     cp, dp : float64 arrays
         Channel parameters (:func:`zpgen.processes.xsec.channel_params`) and decay
         parameters (``D_*`` layout of this module).
@@ -280,7 +329,10 @@ def event_point(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: Fl
     -------
     (weight, t, mode)
         ``f`` of the module docstring, t in GeV^2, decay mode of the nu4's Z'
-        (0 ee, 1 mumu, 2/3/4 nu_e/nu_mu/nu_tau pairs; -1 without nu4 decay).
+        (0 ee, 1 mumu, 2/3/4 nu_e/nu_mu/nu_tau pairs; -1 without nu4 decay) or
+        :data:`MODE_NU_LIGHT` (-2) for nu5 -> nu_light Z' (no nu4 in the event: the light
+        neutrino takes slot ``S_NU4`` and only the first ``N_PARTICLES_SHORT`` slots are
+        particles; the others are zeroed).
     """
     M = cp[I_M]
     m5 = cp[I_M5]
@@ -315,71 +367,100 @@ def event_point(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: Fl
     phz = _TWO_PI * x[3]
     cs = 2.0 * x[4] - 1.0
     phs = _TWO_PI * x[5]
-    if dp[D_OFFSHELL] > 0.5:
-        xm = x[int(dp[D_IM])]
-        M2 = mz2
-        MG = mz * dp[D_GZ]
-        if dp[D_MAPM] == 0.0:
-            th = dp[D_MA] + (dp[D_MB] - dp[D_MA]) * xm
-            m2 = M2 + MG * math.tan(th)
-            m2 = min(max(m2, dp[D_M2LO]), dp[D_M2HI])
-            jac_m2 = (dp[D_MB] - dp[D_MA]) * ((m2 - M2) ** 2 + MG * MG) / MG
-        else:
-            vv = dp[D_MA] + (dp[D_MB] - dp[D_MA]) * xm
-            m2 = M2 - 1.0 / vv
-            m2 = min(max(m2, dp[D_M2LO]), dp[D_M2HI])
-            jac_m2 = (dp[D_MB] - dp[D_MA]) / (vv * vv)
-        mq = math.sqrt(m2)
-        p1 = two_body_momentum(m5, mq, m4)
-        p2 = two_body_momentum(mq, me, me)
-        if p1 <= 0.0 or p2 <= 0.0:
-            return 0.0, t, -1
-        if iso:
-            amp = 0.0
-            for k in range(3):
-                amp += 0.5 * _GL3_W[k] * chain_msq(
-                    m5, mq, m4, me, cz, phz, _GL3_X[k], 0.0, 0.0, dp[D_GL], dp[D_GR],
-                    dp[D_CV], dp[D_CA], mz, dp[D_GZ], W)
-        else:
-            amp = 0.0
-        amp_full = chain_msq(m5, mq, m4, me, cz, phz, cs, phs, spin, dp[D_GL], dp[D_GR],
-                             dp[D_CV], dp[D_CA], mz, dp[D_GZ], W)
-        if not iso:
-            amp = amp_full
-        dec = (amp / (2.0 * m5 * dp[D_G5TOT]) * jac_m2 / _TWO_PI
-               * p1 / (4.0 * math.pi * m5) * p2 / (4.0 * math.pi * mq))
+    # --- nu5 decay mode: A = nu4 chain, B = nu_light Z' (module docstring, "Decay modes").
+    # Events pick one mode with the auxiliary uniform u[6] (probabilities p_A, 1 - p_A) and
+    # divide its decay factor by that probability; the weights-only path (VEGAS integrand)
+    # takes the exact average over u[6] instead, D_A + D_B, or the dominant mode alone.
+    pa = dp[D_PA]
+    wmodes = dp[D_WMODES]
+    divide = fill or wmodes != 0.0
+    if fill:
+        use_a = u[6] < pa
+        use_b = not use_a
+    elif wmodes == 0.0:
+        use_a = pa > 0.0
+        use_b = pa < 1.0
     else:
-        mq = mz
-        amp = chain_msq(m5, mq, m4, me, cz, phz, cs, phs, spin, dp[D_GL], dp[D_GR],
-                        dp[D_CV], dp[D_CA], mz, 1.0, W)
-        dec = dp[D_BR] if iso else dp[D_BR] * amp / dp[D_NORM5]
-    weight *= dec
-    # W[0..3] now hold q, nu4, e-, e+ in the nu5 helicity frame.
-    # --- nu4 decay (unpolarised)
+        use_a = wmodes == 1.0
+        use_b = not use_a
+    dec_a = 0.0
+    dec_b = 0.0
     mode = -1
-    if dp[D_NU4DEC] > 0.5:
-        ue = u[5] if fill else 0.0
-        if ue < dp[D_C_EE]:
-            mode = 0
-            mf = me
-            cvf = dp[D_CV]
-            caf = dp[D_CA]
-        elif ue < dp[D_C_MM]:
-            mode = 1
-            mf = dp[D_MMU]
-            cvf = dp[D_CV]
-            caf = dp[D_CA]
+    if use_b:
+        amp_b = chain_msq(m5, mz, 0.0, me, cz, phz, cs, phs, spin, dp[D_GL5A], dp[D_GR5A],
+                          dp[D_CV], dp[D_CA], mz, 1.0, W)
+        dec_b = dp[D_BRB] if iso else dp[D_BRB] * amp_b / dp[D_NORM5B]
+        if divide:
+            dec_b /= 1.0 - pa
+        if fill:
+            mode = MODE_NU_LIGHT
+    if use_a:
+        if dp[D_OFFSHELL] > 0.5:
+            xm = x[int(dp[D_IM])]
+            M2 = mz2
+            MG = mz * dp[D_GZ]
+            if dp[D_MAPM] == 0.0:
+                th = dp[D_MA] + (dp[D_MB] - dp[D_MA]) * xm
+                m2 = M2 + MG * math.tan(th)
+                m2 = min(max(m2, dp[D_M2LO]), dp[D_M2HI])
+                jac_m2 = (dp[D_MB] - dp[D_MA]) * ((m2 - M2) ** 2 + MG * MG) / MG
+            else:
+                vv = dp[D_MA] + (dp[D_MB] - dp[D_MA]) * xm
+                m2 = M2 - 1.0 / vv
+                m2 = min(max(m2, dp[D_M2LO]), dp[D_M2HI])
+                jac_m2 = (dp[D_MB] - dp[D_MA]) / (vv * vv)
+            mq = math.sqrt(m2)
+            p1 = two_body_momentum(m5, mq, m4)
+            p2 = two_body_momentum(mq, me, me)
+            if p1 > 0.0 and p2 > 0.0:
+                if iso:
+                    amp = 0.0
+                    for k in range(3):
+                        amp += 0.5 * _GL3_W[k] * chain_msq(
+                            m5, mq, m4, me, cz, phz, _GL3_X[k], 0.0, 0.0, dp[D_GL], dp[D_GR],
+                            dp[D_CV], dp[D_CA], mz, dp[D_GZ], W)
+                else:
+                    amp = 0.0
+                amp_full = chain_msq(m5, mq, m4, me, cz, phz, cs, phs, spin, dp[D_GL],
+                                     dp[D_GR], dp[D_CV], dp[D_CA], mz, dp[D_GZ], W)
+                if not iso:
+                    amp = amp_full
+                dec_a = (amp / (2.0 * m5 * dp[D_G5TOT]) * jac_m2 / _TWO_PI
+                         * p1 / (4.0 * math.pi * m5) * p2 / (4.0 * math.pi * mq))
         else:
-            rest = (ue - dp[D_C_MM]) / (1.0 - dp[D_C_MM])
-            mode = 2 + min(int(3.0 * rest), 2)
-            mf = 0.0
-            cvf = 0.5 * dp[D_GNU]
-            caf = -0.5 * dp[D_GNU]
-        amp4 = chain_msq(m4, mz, 0.0, mf, 2.0 * x[6] - 1.0, _TWO_PI * x[7],
-                         2.0 * x[8] - 1.0, _TWO_PI * x[9], 0.0, dp[D_GL4], dp[D_GR4], cvf,
-                         caf, mz, 1.0, W[6:12])
-        if not iso:
-            weight *= amp4 / dp[D_NORM4 + min(mode, 2)]
+            amp = chain_msq(m5, mz, m4, me, cz, phz, cs, phs, spin, dp[D_GL], dp[D_GR],
+                            dp[D_CV], dp[D_CA], mz, 1.0, W)
+            dec_a = dp[D_BR] if iso else dp[D_BR] * amp / dp[D_NORM5]
+        if divide:
+            dec_a /= pa
+        # W[0..3] now hold q, nu4, e-, e+ in the nu5 helicity frame.
+        # --- nu4 decay (unpolarised)
+        if dp[D_NU4DEC] > 0.5:
+            ue = u[5] if fill else 0.0
+            if ue < dp[D_C_EE]:
+                mode = 0
+                mf = me
+                cvf = dp[D_CV]
+                caf = dp[D_CA]
+            elif ue < dp[D_C_MM]:
+                mode = 1
+                mf = dp[D_MMU]
+                cvf = dp[D_CV]
+                caf = dp[D_CA]
+            else:
+                rest = (ue - dp[D_C_MM]) / (1.0 - dp[D_C_MM])
+                mode = 2 + min(int(3.0 * rest), 2)
+                mf = 0.0
+                cvf = 0.5 * dp[D_GNU]
+                caf = -0.5 * dp[D_GNU]
+            amp4 = chain_msq(m4, mz, 0.0, mf, 2.0 * x[6] - 1.0, _TWO_PI * x[7],
+                             2.0 * x[8] - 1.0, _TWO_PI * x[9], 0.0, dp[D_GL4], dp[D_GR4], cvf,
+                             caf, mz, 1.0, W[6:12])
+            if not iso:
+                dec_a *= amp4 / dp[D_NORM4 + min(mode, 2)]
+    weight *= dec_a + dec_b
+    if weight == 0.0:
+        return 0.0, t, -1
     if not fill:
         return weight, t, mode
     # ------------------------------------------------------------------ full event
@@ -396,17 +477,22 @@ def event_point(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: Fl
     P[S_TARGET, 3] = 0.0
     p5 = P[S_NU5]
     scatter_2to2(E_nu, M, m5, t, _TWO_PI * u[0], p5, P[S_RECOIL])
+    # slot S_NU4 holds nu4 (mode A) or the light neutrino (mode B)
     _to_lab(W[1], p5, P[S_NU4])
     _to_lab(W[0], p5, P[S_ZP])
     _to_lab(W[2], p5, P[S_EM])
     _to_lab(W[3], p5, P[S_EP])
+    if mode == MODE_NU_LIGHT:  # no nu4 chain: the slots beyond the short layout are unused
+        for k in range(N_PARTICLES_SHORT, P.shape[0]):
+            for j in range(4):
+                P[k, j] = 0.0
     # vertices: nu5 decay, then Z' decay (virtual Z' off shell: no flight)
     v5 = W[12]
     _fly(p5, V[S_NU5], m5, dp[D_CTAU5], u[1], p5[0], v5)
     _copy4(v5, V[S_NU4])
     _copy4(v5, V[S_ZP])
     vz = W[13]
-    if dp[D_OFFSHELL] > 0.5:
+    if dp[D_OFFSHELL] > 0.5 and mode != MODE_NU_LIGHT:
         _copy4(v5, vz)
     else:
         _fly(P[S_ZP], v5, mz, dp[D_CTAUZ], u[2], P[S_ZP, 0], vz)
@@ -450,7 +536,11 @@ def batch_weights(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, cp: Float
 def batch_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArray,
                  cp: FloatArray, dp: FloatArray, w_out: FloatArray, t_out: FloatArray,
                  mode_out: npt.NDArray[np.int8], P: FloatArray, V: FloatArray) -> None:
-    """Weights, t, nu4-Z' decay modes, momenta ``P`` and vertices ``V`` of a batch."""
+    """Weights, t, modes, momenta ``P`` and vertices ``V`` of a batch.
+
+    ``mode_out`` as the mode of :func:`event_point` (:data:`MODE_NU_LIGHT` = -2: only the
+    first ``N_PARTICLES_SHORT`` particles of the row are particles).
+    """
     W = np.empty((14, 4))
     for i in range(x.shape[0]):
         w, t, mode = event_point(x[i], E_nu[i], w_flux[i], u[i], cp, dp, P[i], V[i], W, True)
@@ -463,14 +553,14 @@ _I32 = nb.int32[::1]
 
 
 @nb.njit(nb.void(_M4, _V4, _V4, _M4, _V4, _V4, nb.int64, _V4, _V4, _M4, _M4, _I32, _I32, _I32,
-                 _I32, _I32, _I32, nb.int32[:, ::1]), **_OPTS)
+                 nb.int64[::1], _I32, _I32, _I32, nb.int32[:, ::1]), **_OPTS)
 def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArray,
                 cp: FloatArray, dp: FloatArray, start: int, f_out: FloatArray,
                 t_out: FloatArray, momenta: FloatArray, vertices: FloatArray,
                 pdg_out: npt.NDArray[np.int32], status_out: npt.NDArray[np.int32],
-                mother_out: npt.NDArray[np.int32], pdg: npt.NDArray[np.int32],
-                status: npt.NDArray[np.int32], mother: npt.NDArray[np.int32],
-                mode_pdg: npt.NDArray[np.int32]) -> None:
+                mother_out: npt.NDArray[np.int32], count_out: npt.NDArray[np.int64],
+                pdg: npt.NDArray[np.int32], status: npt.NDArray[np.int32],
+                mother: npt.NDArray[np.int32], mode_pdg: npt.NDArray[np.int32]) -> None:
     """Events of a block written into chunk columns from event row ``start``.
 
     Parameters
@@ -485,8 +575,13 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
         Particle columns (E, px, py, pz) and (x, y, z, t), ``k = len(pdg)``.
     pdg_out, status_out, mother_out : int32[capacity * k]
         Particle id columns; ``pdg``, ``status``, ``mother`` (int32[k]) are the per-event
-        templates; the f fbar pair of the nu4's Z' (slots ``S_F``, ``S_FB``) takes
-        ``mode_pdg[mode]`` when nu4 decays.
+        templates (of a nu4-chain event); the f fbar pair of the nu4's Z' (slots ``S_F``,
+        ``S_FB``) takes ``mode_pdg[mode]`` when nu4 decays.  In a nu5 -> nu_light Z' event
+        slot ``S_NU4`` becomes the light neutrino (:data:`PDG_NU_LIGHT`, status 1).
+    count_out : int64[capacity]
+        Particles of each event: ``k``, or ``N_PARTICLES_SHORT`` for a nu5 -> nu_light Z'
+        event (the slots beyond are zeroed and are not part of the event:
+        :meth:`zpgen.event_record.ChunkBuffer.to_awkward` leaves them out).
 
     Zero-weight points (outside the physical region) get zero momenta and vertices.
     """
@@ -512,6 +607,11 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
             pdg_out[base + s] = pdg[s]
             status_out[base + s] = status[s]
             mother_out[base + s] = mother[s]
+        count_out[row] = k
         if mode >= 0 and k > S_FB:
             pdg_out[base + S_F] = mode_pdg[mode, 0]
             pdg_out[base + S_FB] = mode_pdg[mode, 1]
+        elif mode == MODE_NU_LIGHT:
+            pdg_out[base + S_NU4] = PDG_NU_LIGHT
+            status_out[base + S_NU4] = 1
+            count_out[row] = N_PARTICLES_SHORT

@@ -2,9 +2,13 @@
 
 N = N_POT sum_T n_T int dE Phi(E) sigma_T(E) x BR(visible), with Phi in nu/cm^2/POT/GeV
 piecewise constant per flux bin, sigma_T per target particle (cm^2), n_T the detector's
-number of targets of each kind and BR(visible) = BR(nu5 -> nu4 Z') BR(Z' -> e+ e-) in the
-on-shell regime or BR(nu5 -> nu4 e+ e-) off shell.  Detector efficiency and selection are
-applied to generated events (``w_eff``, ``one_ring``), not here.
+number of targets of each kind and BR(visible) following the card switch
+``physics.visible_modes`` (:func:`zpgen.processes.widths.visible_branching_ratio`):
+``nu4``: BR_A = BR(nu5 -> nu4 Z') BR(Z' -> e+ e-) in the on-shell regime or
+BR(nu5 -> nu4 e+ e-) off shell (PHYSICS.md's formula); ``all`` (default): BR_A + BR_B with
+BR_B = BR(nu5 -> nu_light Z') BR(Z' -> e+ e-) (``M_Z' < m5``), the same e+e- signature.
+The generator's weights sum to the same BR.  Detector efficiency and selection are applied
+to generated events (``w_eff``, ``one_ring``), not here.
 """
 
 from __future__ import annotations
@@ -40,11 +44,14 @@ def flux_folded_sigma(edges: np.ndarray, density: np.ndarray, params: np.ndarray
 
 def rate_summary(card: Card, flux: Any, detector: Any) -> dict[str, Any]:
     """Expected events per channel before detector efficiency, with every factor."""
-    from .widths import visible_branching_ratio
+    from .widths import visible_branching_ratio, visible_branching_ratios, widths
 
     pc = physical_couplings(card.model)
     targets: Mapping[str, float] = detector.targets()
-    br = visible_branching_ratio(pc)
+    modes = card.physics.visible_modes
+    w = widths(pc)
+    parts = visible_branching_ratios(pc, w)
+    br = visible_branching_ratio(pc, w, modes)
     folded = {}
     events = {}
     for channel in xsec.CHANNELS:
@@ -62,6 +69,9 @@ def rate_summary(card: Card, flux: Any, detector: Any) -> dict[str, Any]:
         "flux_folded_sigma": folded,
         "flux_averaged_sigma": {k: v / flux_integral for k, v in folded.items()},
         "BR_visible": br,
+        "visible_modes": modes,
+        "BR_visible_parts": {"nu5_nu4": parts["nu4"],
+                             "nu5_nu_light": parts["nu"] if modes == "all" else 0.0},
         "events": events,
         "total_events": sum(events.values()),
         "note": "before detector efficiency and the one-ring selection",

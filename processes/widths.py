@@ -46,6 +46,7 @@ from zpgen.processes.couplings import PhysicalCouplings, chiral
 from zpgen.constants import HBAR_GEV_S, HBARC_GEV_CM, M_E, M_MU
 
 __all__ = [
+    "VISIBLE_MODES",
     "asymmetry",
     "decay_asymmetry",
     "decay_asymmetry_chiral",
@@ -58,6 +59,7 @@ __all__ = [
     "gamma_zprime_nunu",
     "kallen",
     "visible_branching_ratio",
+    "visible_branching_ratios",
     "widths",
     "zprime_widths",
 ]
@@ -474,14 +476,46 @@ def widths(pc: PhysicalCouplings) -> dict:
     }
 
 
-def visible_branching_ratio(pc: PhysicalCouplings, w: dict | None = None) -> float:
-    """BR of nu5 into nu4 e+ e- (the visible signal of PHYSICS.md "Event rate").
+#: Values of ``physics.visible_modes`` (:class:`zpgen.card.PhysicsConfig`).
+VISIBLE_MODES = ("all", "nu4")
 
-    On-shell regime: ``BR(nu5 -> nu4 Z') BR(Z' -> e+e-)``; off-shell: ``BR(nu5 -> nu4 e+e-)``.
+
+def visible_branching_ratios(pc: PhysicalCouplings, w: dict | None = None) -> dict[str, float]:
+    """Branching ratios of the two nu5 decay modes that end in a visible e+ e- pair.
+
+    * ``"nu4"`` (mode A, PHYSICS.md "Event rate"): on shell (``M_Z' < m5 - m4``)
+      ``BR(nu5 -> nu4 Z') BR(Z' -> e+e-)``, off shell ``BR(nu5 -> nu4 e+e-)`` (virtual Z');
+    * ``"nu"`` (mode B): ``BR(nu5 -> nu_light Z') BR(Z' -> e+e-)`` (coupling ``g_5a``, light
+      flavours summed), open for ``M_Z' < m5``; 0 otherwise (the three-body
+      nu5 -> nu_light e+e- through a virtual Z', ``M_Z' >= m5``, is not counted).
+
     ``w`` may pass a precomputed :func:`widths` result.
     """
     w = widths(pc) if w is None else w
     br = w["BR"]
     if w["regime"] == "on-shell":
-        return br["nu5_nu4_Zprime"] * br["Zprime_ee"]
-    return br["nu5_nu4_ee"]
+        mode_a = br["nu5_nu4_Zprime"] * br["Zprime_ee"]
+    else:
+        mode_a = br["nu5_nu4_ee"]
+    return {"nu4": mode_a, "nu": br["nu5_nu_Zprime"] * br["Zprime_ee"]}
+
+
+def visible_branching_ratio(pc: PhysicalCouplings, w: dict | None = None,
+                            modes: str = "all") -> float:
+    """BR of nu5 into a visible e+ e- pair (the signal of PHYSICS.md "Event rate").
+
+    ``modes`` follows the card switch ``physics.visible_modes``:
+
+    * ``"all"`` (default): ``BR_A + BR_B`` of :func:`visible_branching_ratios`, nu5 -> nu4
+      (Z' ->) e+e- plus nu5 -> nu_light Z' -> nu_light e+e-;
+    * ``"nu4"``: ``BR_A`` only, i.e. PHYSICS.md's formula: ``BR(nu5 -> nu4 Z') BR(Z' -> e+e-)``
+      on shell, ``BR(nu5 -> nu4 e+e-)`` off shell (the behaviour before the switch existed).
+
+    ``w`` may pass a precomputed :func:`widths` result.
+    """
+    if modes not in VISIBLE_MODES:
+        raise ValueError(f"modes: expected one of {VISIBLE_MODES}, got {modes!r}")
+    parts = visible_branching_ratios(pc, w)
+    if modes == "nu4":
+        return parts["nu4"]
+    return parts["nu4"] + parts["nu"]

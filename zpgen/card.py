@@ -118,6 +118,13 @@ class PhysicsConfig:
                             choices=("pauli", "free", "paper"))
     decay_correlations: str = _f("full", "spin correlations in the decay chain",
                                  choices=("full", "isotropic"))
+    visible_modes: str = _f(
+        "all",
+        "nu5 decay modes that give the visible e+e- pair: all = nu5 -> nu4 Z' -> nu4 e+e- "
+        "(nu4 e+e- through a virtual Z' off shell) and nu5 -> nu_light Z' -> nu_light e+e- "
+        "(open for M_Z' < m5; it dominates the nu5 width when the nu4 chain is off shell); "
+        "nu4 = the nu4 chain only, PHYSICS.md's rate formula with BR(nu5 -> nu4 Z')",
+        choices=("all", "nu4"))
     nucleon_form_factor: str = _f(
         "full",
         "nucleon-current form factors: full = F1(t), F2(t) at the event's t; point = "

@@ -11,6 +11,15 @@ interaction point (the detector's ``place`` then shifts them to the detector fra
 The arrays are assembled from flat numpy buffers without copies (ListOffsetArray over a
 RecordArray of NumpyArrays).
 
+Particles per event
+-------------------
+The buffers hold a fixed number ``k`` of particle slots per event (the process's largest
+event), but an event may have fewer particles (``counts``; e.g. a nu5 -> nu_light Z' event
+has no nu4 decay chain).  Only the first ``counts[i]`` slots of event ``i`` are particles:
+when some event is shorter, the jagged ``particles`` list is a ListArray with
+``starts = i k`` and ``stops = i k + counts[i]`` over the same flat columns (still no copy),
+so unused slots never appear in the output.
+
 Chunk buffers
 -------------
 :class:`ChunkBuffer` preallocates the flat columns of one output chunk (``capacity``
@@ -42,7 +51,7 @@ PARTICLE_FIELDS = ("pdg", "status", "mother", "E", "px", "py", "pz", "x", "y", "
 
 @dataclass
 class EventBlock:
-    """A block of events with a fixed number of particles each, as produced by a kernel.
+    """A block of events with up to ``k`` particles each, as produced by a kernel.
 
     Attributes
     ----------
@@ -51,9 +60,12 @@ class EventBlock:
     fields : dict of (n,) arrays
         Event-level truth fields of the process.
     pdg : (n, k) int32 (may be a broadcast view)
-    status, mother : (k,) int32
+    status : (k,) or (n, k) int32 (per event if it differs between events)
+    mother : (k,) int32
     momenta : (n, k, 4) float64, (E, px, py, pz) in GeV
     vertices : (n, k, 4) float64, (x, y, z) in cm and t in ns
+    counts : (n,) int64, optional
+        Particles of each event (the first ``counts[i]`` slots; default: all ``k``).
     """
 
     f: npt.NDArray[np.float64]
@@ -63,9 +75,27 @@ class EventBlock:
     mother: npt.NDArray[np.int32]
     momenta: npt.NDArray[np.float64]
     vertices: npt.NDArray[np.float64]
+    counts: npt.NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
         return int(self.f.shape[0])
+
+    def status_rows(self) -> npt.NDArray[np.int32]:
+        """``status`` as an (n, k) array (a broadcast view of a per-event template)."""
+        st = np.asarray(self.status, dtype=np.int32)
+        return st if st.ndim == 2 else np.broadcast_to(st, (len(self), st.shape[0]))
+
+
+def _particle_list(record: ak.contents.Content, n: int, k: int,
+                   counts: npt.NDArray[np.int64] | None) -> ak.contents.Content:
+    """Jagged list over the flat particle ``record`` (``k`` slots per event, module docstring):
+    a ListOffsetArray when every event fills its ``k`` slots, else a ListArray."""
+    if counts is None or bool(np.all(counts == k)):
+        offsets = ak.index.Index64(np.arange(0, n * k + 1, k, dtype=np.int64))
+        return ak.contents.ListOffsetArray(offsets, record)
+    starts = np.arange(0, n * k, k, dtype=np.int64)
+    stops = starts + np.asarray(counts, dtype=np.int64)
+    return ak.contents.ListArray(ak.index.Index64(starts), ak.index.Index64(stops), record)
 
 
 def to_awkward(block: EventBlock, event_fields: Mapping[str, npt.NDArray[np.generic]]
@@ -82,7 +112,7 @@ def to_awkward(block: EventBlock, event_fields: Mapping[str, npt.NDArray[np.gene
     vtx = block.vertices.reshape(flat_n, 4)
     columns = {
         "pdg": np.ascontiguousarray(block.pdg, dtype=np.int32).reshape(flat_n),
-        "status": np.tile(block.status.astype(np.int32), n),
+        "status": np.ascontiguousarray(block.status_rows()).reshape(flat_n),
         "mother": np.tile(block.mother.astype(np.int32), n),
         "E": mom[:, 0], "px": mom[:, 1], "py": mom[:, 2], "pz": mom[:, 3],
         "x": vtx[:, 0], "y": vtx[:, 1], "z": vtx[:, 2], "t": vtx[:, 3],
@@ -91,8 +121,7 @@ def to_awkward(block: EventBlock, event_fields: Mapping[str, npt.NDArray[np.gene
         [ak.contents.NumpyArray(np.ascontiguousarray(columns[name]))
          for name in PARTICLE_FIELDS],
         list(PARTICLE_FIELDS), length=flat_n)
-    offsets = ak.index.Index64(np.arange(0, flat_n + 1, k, dtype=np.int64))
-    particles = ak.contents.ListOffsetArray(offsets, record)
+    particles = _particle_list(record, n, k, block.counts)
     contents = []
     names = []
     for name, values in (*event_fields.items(), *block.fields.items()):
@@ -111,7 +140,7 @@ class ChunkBuffer:
     capacity
         Events the chunk can hold.
     n_particles
-        Particles per event (fixed).
+        Particle slots per event (an event may use fewer: ``counts``).
     truth_fields
         Names of the process's float64 event-level truth fields (e.g. ``E_nu``, ``t``).
     vertex_fields
@@ -125,6 +154,8 @@ class ChunkBuffer:
         :meth:`column` on first use.
     momenta, vertices : (4, capacity * n_particles) float64
     pdg, status, mother : (capacity * n_particles,) int32
+    counts : (capacity,) int64
+        Particles of each event (initially ``n_particles``; kernels may write fewer).
     """
 
     def __init__(self, capacity: int, n_particles: int, truth_fields: Sequence[str],
@@ -143,6 +174,7 @@ class ChunkBuffer:
         self.pdg = np.empty(flat, dtype=np.int32)
         self.status = np.empty(flat, dtype=np.int32)
         self.mother = np.empty(flat, dtype=np.int32)
+        self.counts = np.full(self.capacity, self.n_particles, dtype=np.int64)
         self.extra: dict[str, npt.NDArray[Any]] = {}
         if vertex_fields:
             for axis in ("x", "y", "z"):
@@ -188,14 +220,16 @@ class ChunkBuffer:
             self.momenta[j, pdst] = mom[:, j]
             self.vertices[j, pdst] = vtx[:, j]
         self.pdg[pdst] = np.asarray(block.pdg[lo:hi]).reshape(n * k)
-        self.status[pdst] = np.tile(block.status.astype(np.int32), n)
+        self.status[pdst] = block.status_rows()[lo:hi].reshape(n * k)
         self.mother[pdst] = np.tile(block.mother.astype(np.int32), n)
+        self.counts[dst] = k if block.counts is None else block.counts[lo:hi]
 
     def copy_events(self, events: ak.Array, start: int, rows: slice) -> None:
         """Copy ``events[rows]`` (an awkward chunk of this layout) into this chunk.
 
         Event columns not yet in the buffer are created; every particle field is copied
-        back (the detector may have moved the production vertices).
+        back (the detector may have moved the production vertices).  Events may have up to
+        ``n_particles`` particles each (module docstring).
         """
         lo, hi, _ = rows.indices(len(events))
         n = hi - lo
@@ -207,28 +241,54 @@ class ChunkBuffer:
             values = np.asarray(ak.to_numpy(events[name]))
             self.column(name, values.dtype)[dst] = values[lo:hi]
         particles = events["particles"]
+        counts = np.asarray(ak.to_numpy(ak.num(particles, axis=1)), dtype=np.int64)
+        if counts.size and int(counts.max()) > k:
+            raise ValueError(f"events have up to {int(counts.max())} particles, the chunk "
+                             f"holds {k} per event")
+        offsets = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        a, b = int(offsets[lo]), int(offsets[hi])
+        sub = counts[lo:hi]
+        self.counts[dst] = sub
+        if bool(np.all(sub == k)):
+            index: slice | npt.NDArray[np.int64] = slice(start * k, (start + n) * k)
+        else:  # scatter each event's particles to the first slots of its row
+            first = (start + np.arange(n, dtype=np.int64)) * k - (offsets[lo:hi] - a)
+            index = np.repeat(first, sub) + np.arange(b - a, dtype=np.int64)
         columns = self.particle_columns()
         for name in PARTICLE_FIELDS:
             flat = np.asarray(ak.to_numpy(ak.flatten(particles[name], axis=1)))
-            if flat.shape[0] != len(events) * k:
-                raise ValueError("events must have a fixed number of particles per event")
-            columns[name][start * k:(start + n) * k] = flat[lo * k:hi * k]
+            columns[name][index] = flat[a:b]
 
-    def to_awkward(self, n: int | None = None, vertex_and_extra: bool = True) -> ak.Array:
+    def to_awkward(self, n: int | None = None, vertex_and_extra: bool = True,
+                   packed: bool = False) -> ak.Array:
         """The first ``n`` events (default: all) as an awkward Array, without copies.
 
         Fields: the event columns, ``particles``, then (if ``vertex_and_extra``) the
-        vertex and extra columns in creation order.
+        vertex and extra columns in creation order.  With ``packed`` and events shorter than
+        ``n_particles``, the particle columns are compacted (one gather per column) into a
+        ListOffsetArray starting at 0: awkward computations on it (the detector's) are
+        faster than on the zero-copy ListArray.
         """
         n = self.capacity if n is None else int(n)
         k = self.n_particles
         flat_n = n * k
         columns = self.particle_columns()
-        record = ak.contents.RecordArray(
-            [ak.contents.NumpyArray(columns[name][:flat_n]) for name in PARTICLE_FIELDS],
-            list(PARTICLE_FIELDS), length=flat_n)
-        offsets = ak.index.Index64(np.arange(0, flat_n + 1, k, dtype=np.int64))
-        particles = ak.contents.ListOffsetArray(offsets, record)
+        counts = self.counts[:n]
+        if packed and not bool(np.all(counts == k)):
+            keep = np.flatnonzero((np.arange(k)[None, :] < counts[:, None]).ravel())
+            record = ak.contents.RecordArray(
+                [ak.contents.NumpyArray(np.take(columns[name][:flat_n], keep))
+                 for name in PARTICLE_FIELDS], list(PARTICLE_FIELDS), length=keep.size)
+            offsets = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(counts, out=offsets[1:])
+            particles: ak.contents.Content = ak.contents.ListOffsetArray(
+                ak.index.Index64(offsets), record)
+        else:
+            record = ak.contents.RecordArray(
+                [ak.contents.NumpyArray(columns[name][:flat_n]) for name in PARTICLE_FIELDS],
+                list(PARTICLE_FIELDS), length=flat_n)
+            particles = _particle_list(record, n, k, counts)
         names = list(self.event)
         contents: list[Any] = [ak.contents.NumpyArray(self.event[name][:n]) for name in names]
         names.append("particles")

@@ -13,7 +13,9 @@ Weights (PHYSICS.md "Event rate"; every file documents them)
 -----------------------------------------------------------
 For an event of channel ``T`` (``N_T`` events generated in that channel) at hypercube point
 ``x`` with map jacobian ``J``, ``F = J f(x)`` is an unbiased estimate of the channel
-integral ``I_T = BR_visible * int dE Phi(E) sigma_T(E)`` (per target particle, per POT).
+integral ``I_T = BR_visible * int dE Phi(E) sigma_T(E)`` (per target particle, per POT;
+``BR_visible`` of the card's ``physics.visible_modes``: with ``"all"`` the nu4 chain plus
+nu5 -> nu_light Z' -> nu_light e+e-, see :mod:`zpgen.processes.decay_chain`).
 
 ``w = POT * n_T * F / N_T``
     Sum over all events = expected number of signal events
@@ -494,7 +496,7 @@ class EventGenerator:
         """Detector response of a whole block; its rows of the piece are copied to ``buf``."""
         rng_det = sampler.block_generator(self.seed, self.job_index, sampler.STREAM_DETECTOR,
                                           piece.index, piece.block)
-        events = block.to_awkward(piece.size)
+        events = block.to_awkward(piece.size, packed=True)
         events = self.detector.place(events, rng_det)
         events = self.detector.respond(events, rng_det)
         buf.copy_events(events, piece.dst, slice(piece.lo, piece.hi))

@@ -105,40 +105,68 @@ def test_plain_mc_integral_is_sigma_times_br(overrides, channel):
 
 
 @pytest.mark.parametrize("overrides", [(), ("model.mzprime=0.055",),
-                                       ("model.nu4_decays=false",)])
+                                       ("model.nu4_decays=false",), ("model.mzprime=0.08",),
+                                       ("model.mzprime=0.055", "physics.visible_modes=nu4")])
 def test_four_momentum_conservation_and_masses(overrides):
+    """Per nu5 decay mode (A: nu4 chain, slot 4 = nu4; B: nu5 -> nu_light Z', slot 4 = the
+    light neutrino, 8 particles): momentum conservation, masses, decay tree."""
     process = DarkNeutrinoProcess.from_card(card(*overrides))
     pc = process.pc
     for channel in xsec.CHANNELS:
         _ch, ev = uniform_events(process, channel, n=5000)
-        P, pdg, status = ev.momenta, ev.pdg, ev.status
-        initial = P[:, 0] + P[:, 1]
-        final = P[:, status == 1].sum(axis=1)
-        assert np.all(np.abs(final - initial) <= 1e-9 * initial[:, :1])
-        mass = np.sqrt(np.clip(mdot(P, P), 0, None))
-        assert np.all(pdg[:, 2] == PDG_NU5) and np.all(pdg[:, 4] == PDG_NU4)
-        assert np.all(pdg[:, 5] == PDG_ZPRIME)
-        np.testing.assert_allclose(mass[:, 2], pc.m5, rtol=1e-7)
-        np.testing.assert_allclose(mass[:, 4], pc.m4, rtol=1e-7)
-        np.testing.assert_allclose(mass[:, 1], mass[:, 3], rtol=1e-9)
-        np.testing.assert_allclose(mass[:, 6:8], constants.M_E, rtol=1e-5)
-        # decays conserve momentum at every vertex (mother index)
-        decayed = np.flatnonzero(status == 2)
-        assert set(decayed) == ({2, 4, 5, 9} if process.nu4_decays else {2, 5})
-        for k in decayed:
-            kids = np.flatnonzero(ev.mother == k)
-            assert kids.size == 2
-            diff = P[:, kids].sum(axis=1) - P[:, k]
-            assert np.all(np.abs(diff) <= 1e-9 * P[:, k, :1])
-        if process.offshell:
-            m_ee = mass[:, 5]
-            assert np.all(m_ee > 2 * constants.M_E * (1 - 1e-9))
-            assert np.all(m_ee < (pc.m5 - pc.m4) * (1 + 1e-9))
-        else:
-            np.testing.assert_allclose(mass[:, 5], pc.mzprime, rtol=1e-7)
-        if process.nu4_decays:
-            np.testing.assert_allclose(mass[:, 9], pc.mzprime, rtol=1e-7)
-            assert set(np.unique(pdg[:, 10])) <= {11, 13, 12, 14, 16}
+        k = ev.momenta.shape[1]
+        counts = ev.counts if ev.counts is not None else np.full(len(ev), k)
+        light = ev.pdg[:, 4] == 14
+        assert np.all(ev.pdg[~light, 4] == PDG_NU4)
+        if process.br_nu_light == 0.0:
+            assert not light.any()
+        for is_light in (False, True):
+            sel = light == is_light
+            if not sel.any():
+                continue
+            n_p = counts[sel]
+            kk = 8 if is_light else k
+            assert np.all(n_p == kk)
+            status_rows = np.asarray(ev.status)[sel][:, :kk]
+            assert np.all(status_rows == status_rows[0])
+            status = status_rows[0]
+            mother = ev.mother[:kk]
+            P, pdg = ev.momenta[sel][:, :kk], ev.pdg[sel][:, :kk]
+            initial = P[:, 0] + P[:, 1]
+            final = P[:, status == 1].sum(axis=1)
+            assert np.all(np.abs(final - initial) <= 1e-9 * initial[:, :1])
+            mass = np.sqrt(np.clip(mdot(P, P), 0, None))
+            assert np.all(pdg[:, 2] == PDG_NU5) and np.all(pdg[:, 5] == PDG_ZPRIME)
+            np.testing.assert_allclose(mass[:, 2], pc.m5, rtol=1e-7)
+            if is_light:
+                assert np.all(mass[:, 4] < 1e-6 * P[:, 4, 0])
+                assert status[4] == 1 and mother[4] == 2
+            else:
+                np.testing.assert_allclose(mass[:, 4], pc.m4, rtol=1e-7)
+            np.testing.assert_allclose(mass[:, 1], mass[:, 3], rtol=1e-9)
+            np.testing.assert_allclose(mass[:, 6:8], constants.M_E, rtol=1e-5)
+            # decays conserve momentum at every vertex (mother index)
+            decayed = np.flatnonzero(status == 2)
+            nu4_chain = process.nu4_decays and not is_light
+            assert set(decayed) == ({2, 4, 5, 9} if nu4_chain else {2, 5})
+            for j in decayed:
+                kids = np.flatnonzero(mother == j)
+                assert kids.size == 2
+                diff = P[:, kids].sum(axis=1) - P[:, j]
+                assert np.all(np.abs(diff) <= 1e-9 * P[:, j, :1])
+            if process.offshell and not is_light:
+                m_ee = mass[:, 5]
+                assert np.all(m_ee > 2 * constants.M_E * (1 - 1e-9))
+                assert np.all(m_ee < (pc.m5 - pc.m4) * (1 + 1e-9))
+            else:  # on-shell Z' (always in mode B)
+                np.testing.assert_allclose(mass[:, 5], pc.mzprime, rtol=1e-7)
+                ee = P[:, 6] + P[:, 7]
+                np.testing.assert_allclose(np.sqrt(mdot(ee, ee)), pc.mzprime, rtol=1e-7)
+            if nu4_chain:
+                np.testing.assert_allclose(mass[:, 9], pc.mzprime, rtol=1e-7)
+                assert set(np.unique(pdg[:, 10])) <= {11, 13, 12, 14, 16}
+            if is_light and k > 8:  # the unused slots are zeroed
+                assert np.all(ev.momenta[sel][:, 8:] == 0.0)
         assert np.all(np.isfinite(ev.f)) and np.all(ev.f >= 0)
 
 
@@ -199,7 +227,8 @@ def test_decay_lengths_and_times():
     process = DarkNeutrinoProcess.from_card(card())
     pc = process.pc
     _, ev = uniform_events(process, n=100_000, seed=2)
-    P, V = ev.momenta, ev.vertices
+    nu4_events = ev.pdg[:, 4] == PDG_NU4  # nu4 chain (not nu5 -> nu_light Z', ~3e-4)
+    P, V = ev.momenta[nu4_events], ev.vertices[nu4_events]
     # nu4 -> nu Z' width, PHYSICS.md formula, Dirac P_L, massless nu
     mi, M, g = pc.m4, pc.mzprime, pc.g_4a
     lam = (mi * mi - M * M) ** 2

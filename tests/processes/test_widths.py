@@ -540,9 +540,17 @@ def test_default_card_on_shell():
     assert w["Zprime"]["ee"] == approx(ee, rel=1e-12)
     assert w["Zprime"]["nunu"] == approx(3 * pc.g_nu**2 * pc.mzprime / (24 * math.pi),
                                                 rel=1e-12)
-    vis = W.visible_branching_ratio(pc)
+    # visible_modes = "nu4": PHYSICS.md's BR(nu5 -> nu4 Z') BR(Z' -> ee); "all" (the default
+    # since the switch exists) adds nu5 -> nu_light Z' -> nu_light ee
+    vis = W.visible_branching_ratio(pc, modes="nu4")
     assert vis == approx(w["BR"]["nu5_nu4_Zprime"] * w["BR"]["Zprime_ee"], rel=1e-14)
     assert 0 < vis < 1
+    light = w["BR"]["nu5_nu_Zprime"] * w["BR"]["Zprime_ee"]
+    assert 0 < light < 1e-3 * vis
+    assert W.visible_branching_ratio(pc) == approx(vis + light, rel=1e-14)
+    assert W.visible_branching_ratios(pc) == {"nu4": vis, "nu": approx(light, rel=1e-14)}
+    with pytest.raises(ValueError, match="modes"):
+        W.visible_branching_ratio(pc, modes="nu5")
 
 
 def test_off_shell_card():
@@ -552,7 +560,12 @@ def test_off_shell_card():
     _check_brs(w)
     assert w["nu5"]["nu4_Zprime"] == 0.0
     assert w["BR"]["nu5_nu4_ee"] > 0 and w["BR"]["nu5_nu4_nunu"] > 0
-    assert W.visible_branching_ratio(pc) == w["BR"]["nu5_nu4_ee"]
+    assert W.visible_branching_ratio(pc, modes="nu4") == w["BR"]["nu5_nu4_ee"]
+    # nu5 -> nu_light Z' is open (M_Z' < m5) and dominates: the visible BR of all modes is
+    # ~1e4 times the nu4 chain's
+    light = w["BR"]["nu5_nu_Zprime"] * w["BR"]["Zprime_ee"]
+    assert W.visible_branching_ratio(pc) == approx(w["BR"]["nu5_nu4_ee"] + light, rel=1e-14)
+    assert light > 1e3 * w["BR"]["nu5_nu4_ee"]
     # M_Z' = 80 MeV > m4: nu4 decays through a virtual Z' too
     assert w["nu4"]["nu_Zprime"] == 0.0 and w["nu4"]["nu_ee"] > 0
     # far off shell, contact limit: the width scales as 1/M^4 (check between 0.8 and 1.6 GeV)

@@ -132,5 +132,6 @@ def test_explain_lists_every_public_field():
                  "model.couplings.ca_l", "model.couplings.g_nu", "model.couplings.g_p",
                  "model.couplings.g_n", "model.blsm.g_bl", "model.blsm.g_tilde",
                  "model.blsm.theta_prime", "physics.coherent_form_factor",
-                 "physics.nucleon_model", "physics.decay_correlations"):
+                 "physics.nucleon_model", "physics.decay_correlations",
+                 "physics.visible_modes"):
         assert name in text

@@ -32,3 +32,18 @@ def test_bad_value_names_the_field_and_suggests():
     msg = str(err.value)
     assert msg.startswith("physics.nucleon_form_factor")
     assert "did you mean 'frozen'" in msg
+
+
+# physics.visible_modes ------------------------------------------------------------------
+def test_visible_modes_default_choices_and_doc():
+    assert parse_card().physics.visible_modes == "all"
+    for value in ("all", "nu4"):
+        assert parse_card(None, [f"physics.visible_modes={value}"]).physics.visible_modes \
+            == value
+    f = {f.name: f for f in fields(PhysicsConfig)}["visible_modes"]
+    assert f.metadata["choices"] == ("all", "nu4")
+    assert "nu_light" in f.metadata["doc"]
+    assert "physics.visible_modes" in explain()
+    with pytest.raises(CardError) as err:
+        parse_card(None, ["physics.visible_modes=nu5"])
+    assert str(err.value).startswith("physics.visible_modes")

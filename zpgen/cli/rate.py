@@ -7,9 +7,11 @@ import argparse
 from ._common import add_card_arguments, card_from_args, print_json
 
 EPILOG = """\
-N = N_POT sum_T n_T int Phi(E) sigma_T(E) dE x BR(nu5 -> nu4 Z') x BR(Z' -> e+ e-)
-(PHYSICS.md, "Event rate"), per channel, before detector efficiency and selection
-(those need the event kinematics: run `zpgen generate`).
+N = N_POT sum_T n_T int Phi(E) sigma_T(E) dE x BR(visible) (PHYSICS.md, "Event rate"),
+per channel, before detector efficiency and selection (those need the event kinematics:
+run `zpgen generate`).  BR(visible) follows physics.visible_modes: "all" (default)
+= BR(nu5 -> nu4 Z') BR(Z' -> e+ e-) (BR(nu5 -> nu4 e+ e-) off shell)
++ BR(nu5 -> nu_light Z') BR(Z' -> e+ e-); "nu4" = the first term only.
 
 examples:
   zpgen rate
@@ -32,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"# expected events, {summary['note']}; card: {card.source}")
     print(f"# POT = {summary['pot']:.4g}; flux {flux.name} ({flux.flavour}): "
           f"{summary['flux']['integral']:.4e} nu/cm^2/POT; BR(visible) = "
-          f"{summary['BR_visible']:.6g}")
+          f"{summary['BR_visible']:.6g} (visible_modes = {summary['visible_modes']}: "
+          f"nu5 -> nu4 {summary['BR_visible_parts']['nu5_nu4']:.4g}, nu5 -> nu_light "
+          f"{summary['BR_visible_parts']['nu5_nu_light']:.4g})")
     print(f"{'channel':<14}{'targets':>12}{'<sigma> [cm^2]':>16}{'events':>14}")
     for channel, n in summary["events"].items():
         print(f"{channel:<14}{summary['targets'][channel]:12.4e}"
