@@ -370,6 +370,18 @@ def load_card(path: str | Path | None = None, overrides: list[str] | tuple[str, 
     return parse_card(p.read_text(encoding="utf-8"), overrides, str(p))
 
 
+def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested card dict -> {"model.m5": 0.11, ...} (dotted keys, as in --set and errors)."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
 def explain() -> str:
     """Human-readable list of every card field, its unit, range and meaning."""
     lines: list[str] = []

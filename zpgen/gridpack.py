@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
-from .card import Card, parse_card
+from .card import Card, flatten, parse_card
 
 __all__ = [
     "FORMAT_VERSION",
@@ -95,22 +95,11 @@ def card_hash(card: Card | Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def card_differences(a: Mapping[str, Any], b: Mapping[str, Any]
                      ) -> list[tuple[str, Any, Any]]:
     """``(dotted key, value in a, value in b)`` for every differing physics key."""
-    fa = _flatten(physics_card_dict(a))
-    fb = _flatten(physics_card_dict(b))
+    fa = flatten(physics_card_dict(a))
+    fb = flatten(physics_card_dict(b))
 
     def same(x: Any, y: Any) -> bool:  # NaN-aware (e.g. an unset theta_prime)
         return json.dumps(x, default=repr) == json.dumps(y, default=repr)

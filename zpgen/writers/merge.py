@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from zpgen.card import flatten
+
 from .read import format_of, iter_chunks, read_metadata
 
 __all__ = ["IGNORED_CARD_KEYS", "MergeError", "card_differences", "merge_files"]
@@ -35,17 +37,6 @@ IGNORED_CARD_KEYS = frozenset({"run.seed", "run.job_index", "run.output"})
 
 class MergeError(ValueError):
     """The inputs cannot be merged (different cards, formats or duplicate jobs)."""
-
-
-def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
 
 
 def _card_dict(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,7 +50,7 @@ def _card_dict(meta: Mapping[str, Any]) -> dict[str, Any]:
 def card_differences(a: Mapping[str, Any], b: Mapping[str, Any],
                      ignore: frozenset[str] = IGNORED_CARD_KEYS) -> list[str]:
     """Dotted keys whose values differ between two card dicts (ignored keys excluded)."""
-    fa, fb = _flatten(a), _flatten(b)
+    fa, fb = flatten(a), flatten(b)
     keys = sorted((set(fa) | set(fb)) - ignore)
     return [k for k in keys if fa.get(k, "<absent>") != fb.get(k, "<absent>")]
 
@@ -82,7 +73,7 @@ def _card_dict_differences(a: Mapping[str, Any], b: Mapping[str, Any]
     cb = b.get("card_resolved", b.get("card_dict"))
     if not isinstance(ca, Mapping) or not isinstance(cb, Mapping):
         return None
-    fa, fb = _flatten(ca), _flatten(cb)
+    fa, fb = flatten(ca), flatten(cb)
     ignore = IGNORED_CARD_KEYS | {"run.n_events"}
     for k in sorted((set(fa) | set(fb)) - ignore):
         va, vb = fa.get(k, "<absent>"), fb.get(k, "<absent>")
@@ -121,7 +112,7 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
         diff = card_differences(cards[0], c)
         if diff:
             k = diff[0]
-            va, vb = _flatten(cards[0]).get(k, "<absent>"), _flatten(c).get(k, "<absent>")
+            va, vb = flatten(cards[0]).get(k, "<absent>"), flatten(c).get(k, "<absent>")
             allowed = ", ".join(sorted(IGNORED_CARD_KEYS))
             raise MergeError(f"cards differ at {k}: {va!r} in {os.fspath(inputs[0])} vs "
                              f"{vb!r} in {os.fspath(p)} (only {allowed} may differ "
