@@ -122,7 +122,7 @@ class JobSpec:
     n_events: int
     output: str
     seed: int | None = None
-    chunk_size: int = 25_000
+    chunk_size: int = 20_000
     detector: bool = True
     threads: int | None = None
     fmt: str | None = None
@@ -168,7 +168,7 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
              output: str | os.PathLike[str], *, executor: str = "processes",
              workers: int | None = None, scheduler: str | None = None,
              dask_processes: bool = True, job_dir: str | os.PathLike[str] | None = None,
-             keep_jobs: bool = False, seed: int | None = None, chunk_size: int = 25_000,
+             keep_jobs: bool = False, seed: int | None = None, chunk_size: int = 20_000,
              detector: bool = True, threads: int | None = None) -> dict[str, Any]:
     """Run ``n_jobs`` jobs of ``grid`` on an executor and merge them into ``output``.
 

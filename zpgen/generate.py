@@ -263,7 +263,7 @@ class EventGenerator:
     """
 
     def __init__(self, card: Card, n_events: int | None = None, seed: int | None = None,
-                 chunk_size: int = 25_000, detector: bool = True, progress: bool = False,
+                 chunk_size: int = 20_000, detector: bool = True, progress: bool = False,
                  job_index: int = 0, nitn: int = DEFAULT_NITN, neval: int = DEFAULT_NEVAL,
                  nitn_final: int = DEFAULT_NITN_FINAL, min_per_channel: int | None = None,
                  flux: Any = None, detector_plugin: Any = None, process: Any = None,
@@ -596,7 +596,7 @@ class EventStream(Iterator[ak.Array]):
 
 
 def generate(card: Card, n_events: int | None = None, seed: int | None = None,
-             chunk_size: int = 25_000, detector: bool = True, progress: bool = False,
+             chunk_size: int = 20_000, detector: bool = True, progress: bool = False,
              **kwargs: Any) -> EventStream:
     """Stream the weighted events of a card as awkward chunks (module docstring).
 

@@ -16,7 +16,7 @@ from zpgen.card import Card, CardError
 from ._common import add_card_arguments, card_from_args
 
 #: Events per chunk held in memory (about 1 kB each; 1e6 events to ROOT peak < 500 MB RSS).
-DEFAULT_CHUNK = 25_000
+DEFAULT_CHUNK = 20_000
 
 EPILOG = """\
 Adapts one VEGAS grid per scattering channel, allocates events to channels in proportion
