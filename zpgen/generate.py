@@ -57,14 +57,10 @@ from .card import Card
 from .event_record import ChunkBuffer
 from .gridpack import Grid, GridError, load_grid
 from .registry import load_plugin
+from .settings import DEFAULT_NEVAL, DEFAULT_NITN, DEFAULT_NITN_FINAL
 
 __all__ = ["EventGenerator", "EventStream", "GenerationError", "RunSummary", "default_threads",
            "generate", "generate_array"]
-
-#: Default adaptation: iterations, evaluations per iteration, final iterations.
-DEFAULT_NITN = 8
-DEFAULT_NEVAL = 20_000
-DEFAULT_NITN_FINAL = 3
 
 
 @dataclass

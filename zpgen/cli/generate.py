@@ -200,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
 
 def add_adapt_arguments(parser: argparse.ArgumentParser) -> None:
     """--nitn, --neval, --nitn-final (VEGAS adaptation)."""
-    from zpgen.generate import DEFAULT_NEVAL, DEFAULT_NITN, DEFAULT_NITN_FINAL
+    from zpgen.settings import DEFAULT_NEVAL, DEFAULT_NITN, DEFAULT_NITN_FINAL
     parser.add_argument("--nitn", type=int, default=DEFAULT_NITN, metavar="N",
                         help="VEGAS adapting iterations per channel (default %(default)s)")
     parser.add_argument("--neval", type=int, default=DEFAULT_NEVAL, metavar="N",
