@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import awkward as ak
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 from zpgen.flux._options import OptionReader
@@ -211,25 +212,33 @@ def visible_leptons(events: Any, max_radius_cm: float = math.inf) -> Leptons:
 
     Only leptons produced within ``max_radius_cm`` of the detector centre are visible
     (after :meth:`place`, particle positions are in the detector frame): e.g. the e+ e-
-    of a nu4 decay, typically 1e10 cm downstream, is not seen.
+    of a nu4 decay, typically 1e10 cm downstream, is not seen.  The selection runs on the
+    flattened particle columns (one awkward flatten per chunk, then numpy).
     """
     particles = events["particles"]
-    selected = (particles["status"] == 1) & (abs(particles["pdg"]) == 11)
+    counts = np.asarray(ak.to_numpy(ak.num(particles, axis=1)), dtype=np.int64)
+    flat = ak.flatten(particles, axis=1)
+
+    def column(name: str, dtype: type) -> npt.NDArray[Any]:
+        return np.asarray(ak.to_numpy(flat[name]), dtype=dtype)
+
+    pdg = column("pdg", np.int64)
+    selected = (column("status", np.int64) == 1) & (np.abs(pdg) == 11)
     if math.isfinite(max_radius_cm):
-        r2 = particles["x"] ** 2 + particles["y"] ** 2 + particles["z"] ** 2
-        selected = selected & (r2 < max_radius_cm**2)
-    visible = particles[selected]
-    counts = np.asarray(ak.to_numpy(ak.num(visible, axis=1)), dtype=np.int64)
-    px = _flat(visible["px"], np.float64)
-    py = _flat(visible["py"], np.float64)
-    pz = _flat(visible["pz"], np.float64)
+        r2 = column("x", np.float64) ** 2 + column("y", np.float64) ** 2 + column(
+            "z", np.float64) ** 2
+        selected &= r2 < max_radius_cm**2
+    event = np.repeat(np.arange(counts.size, dtype=np.int64), counts)[selected]
+    px = column("px", np.float64)[selected]
+    py = column("py", np.float64)[selected]
+    pz = column("pz", np.float64)[selected]
     p = np.sqrt(px**2 + py**2 + pz**2)
     safe = np.where(p > 0.0, p, 1.0)
     return Leptons(
         n_events=len(events),
-        event=np.repeat(np.arange(counts.size, dtype=np.int64), counts),
-        pdg=_flat(visible["pdg"], np.int64),
-        E=_flat(visible["E"], np.float64),
+        event=event,
+        pdg=pdg[selected],
+        E=column("E", np.float64)[selected],
         p=p,
         ux=np.where(p > 0.0, px / safe, 0.0),
         uy=np.where(p > 0.0, py / safe, 0.0),
@@ -237,16 +246,27 @@ def visible_leptons(events: Any, max_radius_cm: float = math.inf) -> Leptons:
     )
 
 
+@nb.njit(nb.int64[::1](nb.int64[::1], nb.int64[::1], nb.float64[::1], nb.int64, nb.int64),
+         cache=True, error_model="numpy", nogil=True)
+def _leading_kernel(event: IntArray, pdg: IntArray, energy: FloatArray, n_events: int,
+                    wanted: int) -> IntArray:
+    leading = np.full(n_events, -1, dtype=np.int64)
+    for i in range(event.shape[0]):
+        if pdg[i] != wanted:
+            continue
+        k = event[i]
+        j = leading[k]
+        if j < 0 or energy[i] > energy[j]:  # first of equal energies wins
+            leading[k] = i
+    return leading
+
+
 def _leading(leptons: Leptons, pdg: int) -> IntArray:
     """Per event, the flat index of the highest-energy lepton with this pdg (-1: none)."""
-    candidates = np.flatnonzero(leptons.pdg == pdg)
-    leading = np.full(leptons.n_events, -1, dtype=np.int64)
-    if candidates.size == 0:
-        return leading
-    order = candidates[np.lexsort((-leptons.E[candidates], leptons.event[candidates]))]
-    events, first = np.unique(leptons.event[order], return_index=True)
-    leading[events] = order[first]
-    return leading
+    return _leading_kernel(np.ascontiguousarray(leptons.event, dtype=np.int64),
+                           np.ascontiguousarray(leptons.pdg, dtype=np.int64),
+                           np.ascontiguousarray(leptons.E, dtype=np.float64),
+                           int(leptons.n_events), int(pdg))
 
 
 def e_qe(E_vis: npt.ArrayLike, cos_theta: npt.ArrayLike, binding_energy_GeV: float
@@ -310,7 +330,10 @@ def pair_observables(leptons: Leptons, binding_energy_GeV: float) -> dict[str, n
 
 
 def add_fields(events: Any, columns: Mapping[str, npt.NDArray[Any]]) -> Any:
-    """Return ``events`` with event-level ``columns`` added (or replaced)."""
-    for name, values in columns.items():
-        events = ak.with_field(events, values, name)
-    return events
+    """Return ``events`` with event-level ``columns`` added (or replaced).
+
+    Rebuilds the record once (``ak.zip`` at depth 1) instead of one ``with_field`` per column.
+    """
+    fields = {name: events[name] for name in events.fields if name not in columns}
+    fields.update(columns)
+    return ak.zip(fields, depth_limit=1)
