@@ -9,12 +9,12 @@ against scipy quad in the CM angle to 1e-6 in tests/processes/test_xsec.py).
 from __future__ import annotations
 
 import pytest
-
-from zpgen.card import parse_card
-from zpgen.generate import EventGenerator
 from zpgen.processes import xsec
 from zpgen.processes.couplings import physical_couplings
 from zpgen.processes.widths import visible_branching_ratio
+
+from zpgen.card import parse_card
+from zpgen.generate import EventGenerator
 
 FLUX = 3e-10
 
