@@ -13,7 +13,7 @@ import math
 import awkward as ak
 import numpy as np
 import pytest
-from scipy import integrate
+from scipy import integrate, stats
 from zpgen.processes import xsec
 from zpgen.processes.couplings import physical_couplings
 from zpgen.processes.widths import visible_branching_ratio
@@ -236,3 +236,35 @@ def test_peak_memory_does_not_grow_with_the_number_of_events():
     # about three chunks of ~1 kB/event are alive at most, whatever the run length
     assert peaks[1] < 1.25 * peaks[0], peaks
     assert peaks[1] < 4 * 8000 * 1100, peaks
+
+
+@pytest.mark.parametrize("channel", ["C12_coherent", "H1_proton"])
+def test_E_nu_distribution_matches_flux_times_sigma(channel):
+    """Weighted E_nu histogram vs BR int_bin Phi(E) sigma(E) dE / Phi_tot (scipy quad)."""
+    c = card("detector.name=truth", "model.nu4_decays=false")
+    stream = generate(c, n_events=60_000, detector=False, min_per_channel=15_000, **FAST)
+    events = ak.concatenate(list(stream))
+    k = list(xsec.CHANNELS).index(channel)
+    sel = ak.to_numpy(events.channel) == k
+    E = ak.to_numpy(events.E_nu)[sel]
+    wx = ak.to_numpy(events.w_xsec)[sel]
+    flux = stream.engine.flux
+    pc = physical_couplings(c.model)
+    params = xsec.channel_params(channel, pc, c.physics)
+    br = visible_branching_ratio(pc)
+    edges_f, density = np.asarray(flux.edges), np.asarray(flux.density)
+    phi_tot = float(np.sum(density * np.diff(edges_f)))
+    bins = np.array([0.2, 0.35, 0.5, 0.65, 0.8, 1.0, 1.25, 1.6, 2.2, 3.5])
+    observed, _ = np.histogram(E, bins=bins, weights=wx)
+    variance, _ = np.histogram(E, bins=bins, weights=wx**2)
+    expected = np.zeros(len(bins) - 1)
+    for i, (lo, hi) in enumerate(zip(bins[:-1], bins[1:], strict=True)):
+        for f_lo, f_hi, phi in zip(edges_f[:-1], edges_f[1:], density, strict=True):
+            a, b = max(lo, f_lo), min(hi, f_hi)
+            if b > a and phi > 0:
+                val, _ = integrate.quad(xsec.sigma, a, b, args=(params,), epsrel=1e-7)
+                expected[i] += phi * val
+    expected *= br / phi_tot
+    chi2 = float(np.sum((observed - expected) ** 2 / variance))
+    p_value = stats.chi2.sf(chi2, len(expected))
+    assert p_value > 1e-3, (chi2, observed / expected)
