@@ -258,7 +258,7 @@ def test_E_nu_distribution_matches_flux_times_sigma(channel):
     observed, _ = np.histogram(E, bins=bins, weights=wx)
     variance, _ = np.histogram(E, bins=bins, weights=wx**2)
     expected = np.zeros(len(bins) - 1)
-    for i, (lo, hi) in enumerate(zip(bins[:-1], bins[1:], strict=True)):
+    for i, (lo, hi) in enumerate(itertools.pairwise(bins)):
         for f_lo, f_hi, phi in zip(edges_f[:-1], edges_f[1:], density, strict=True):
             a, b = max(lo, f_lo), min(hi, f_hi)
             if b > a and phi > 0:
