@@ -17,6 +17,7 @@ from zpgen.processes import widths as W
 from zpgen.processes.couplings import chiral, physical_couplings
 from zpgen.processes.decay_kernels import msq_nu5_to_nu4_ff, msq_nu5_to_nu4_ff_batch
 
+from tests.processes import dirac
 from zpgen.card import parse_card
 from zpgen.constants import HBAR_GEV_S, HBARC_GEV_CM, M_E, M_MU
 
@@ -30,18 +31,12 @@ def approx(expected, rel=1e-12, abs=0.0):
 # ------------------------------------------------------------------------------------
 # Independent Dirac algebra (Dirac representation, metric (+,-,-,-))
 # ------------------------------------------------------------------------------------
-I2 = np.eye(2, dtype=complex)
-Z2 = np.zeros((2, 2), dtype=complex)
-SIGMA = [np.array([[0, 1], [1, 0]], dtype=complex),
-         np.array([[0, -1j], [1j, 0]], dtype=complex),
-         np.array([[1, 0], [0, -1]], dtype=complex)]
-G0 = np.block([[I2, Z2], [Z2, -I2]])
-GAMMA = [G0] + [np.block([[Z2, s], [-s, Z2]]) for s in SIGMA]
-G5 = 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3]
+# Dirac matrices shared with the other spinor tests (tests/processes/dirac.py); gamma5 is
+# checked here against its definition i g0 g1 g2 g3.
+G0, GAMMA, G5, PL, PR, SIGMA = dirac.G0, dirac.GAMMA, dirac.G5, dirac.PL, dirac.PR, dirac.SIGMA
+METRIC = dirac.ETA
 ID4 = np.eye(4, dtype=complex)
-PL = 0.5 * (ID4 - G5)
-PR = 0.5 * (ID4 + G5)
-METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
+assert np.allclose(G5, 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3])
 
 
 def mdot(a, b):
