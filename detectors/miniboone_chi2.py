@@ -18,6 +18,7 @@ S_i is added to the 30x30 matrix before collapsing and no other statistical term
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,26 @@ _SHAPES = {
 
 class ReleaseError(ValueError):
     """A data release folder or file that cannot be used (the message names it)."""
+
+
+#: Environment variable naming the folder of the MiniBooNE public data.
+ENV_DATA = "ZPGEN_MINIBOONE_DATA"
+
+
+def data_directory(option: str | os.PathLike[str] | None = None,
+                   default: str | os.PathLike[str] | None = None) -> Path:
+    """The MiniBooNE data folder: ``option``, else ``$ZPGEN_MINIBOONE_DATA``, else ``default``.
+
+    Raises ``FileNotFoundError`` (saying how to point at the data) when it does not exist.
+    """
+    value = option or os.environ.get(ENV_DATA) or default
+    if not value:
+        raise FileNotFoundError(f"no MiniBooNE data folder: pass one or set {ENV_DATA}")
+    path = Path(value)
+    if not path.is_dir():
+        raise FileNotFoundError(f"MiniBooNE data not found at {path}; set {ENV_DATA} "
+                                "or pass --data")
+    return path
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 from zpgen.detectors.miniboone_chi2 import MiniBooNERelease, fit_signal_strength
+from zpgen.detectors.miniboone_chi2 import data_directory as miniboone_data_directory
 
 from zpgen.card import load_card
 from zpgen.cli.compare import SHAPE_EQE_RANGE_GeV, read_digitised
@@ -64,12 +65,7 @@ SETUPS: dict[str, dict[str, Any]] = {
 
 def data_directory(option: str | os.PathLike[str] | None = None) -> Path:
     """--data, else $ZPGEN_MINIBOONE_DATA, else ../shared/data/miniboone next to the repo."""
-    value = option or os.environ.get("ZPGEN_MINIBOONE_DATA")
-    path = Path(value) if value else REPO.parent / "shared/data/miniboone"
-    if not path.is_dir():
-        raise SystemExit(f"MiniBooNE data not found at {path}; set ZPGEN_MINIBOONE_DATA "
-                         "or pass --data")
-    return path
+    return miniboone_data_directory(option, default=REPO.parent / "shared/data/miniboone")
 
 
 def simulate(setup: str, mzp: float, n_events: int, seed: int | None,

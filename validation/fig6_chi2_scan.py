@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 from zpgen.detectors.miniboone_chi2 import MiniBooNERelease, fit_signal_strength
+from zpgen.detectors.miniboone_chi2 import data_directory as miniboone_data_directory
 
 from zpgen.card import load_card
 from zpgen.generate import generate
@@ -52,12 +53,7 @@ SIGMA_LINES = {2: 4.0, 3: 9.0, 5: 25.0}
 
 def data_directory(option: str | os.PathLike[str] | None = None) -> Path:
     """--data, else $ZPGEN_MINIBOONE_DATA, else ../shared/data/miniboone next to the repo."""
-    value = option or os.environ.get("ZPGEN_MINIBOONE_DATA")
-    path = Path(value) if value else REPO.parent / "shared/data/miniboone"
-    if not path.is_dir():
-        raise SystemExit(f"MiniBooNE data not found at {path}; set ZPGEN_MINIBOONE_DATA "
-                         "or pass --data")
-    return path
+    return miniboone_data_directory(option, default=REPO.parent / "shared/data/miniboone")
 
 
 def eqe_signal(mzp: float, edges: np.ndarray, n_events: int, seed: int | None,

@@ -243,3 +243,20 @@ def test_wrong_covariance_shape_is_named(miniboone_data, tmp_path):
 def test_missing_folder(tmp_path):
     with pytest.raises(ReleaseError, match="not found"):
         MiniBooNERelease.from_directory(tmp_path / "nowhere")
+
+
+def test_data_directory_precedence(tmp_path, monkeypatch):
+    from zpgen.detectors.miniboone_chi2 import ENV_DATA, data_directory
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    monkeypatch.setenv(ENV_DATA, str(b))
+    assert data_directory(a) == a                      # the option wins
+    assert data_directory(None, default=a) == b        # then the environment
+    monkeypatch.delenv(ENV_DATA)
+    assert data_directory(None, default=a) == a        # then the default
+    with pytest.raises(FileNotFoundError, match=ENV_DATA):
+        data_directory(tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match="no MiniBooNE data folder"):
+        data_directory()

@@ -290,10 +290,14 @@ def shape_comparison(prediction: Prediction, directory: Path, mu: float) -> dict
 
 # ---------------------------------------------------------------------- the comparison
 def _data_dir(option: str | None) -> Path:
-    value = option or os.environ.get(ENV_DATA)
-    if not value:
+    from zpgen.detectors.miniboone_chi2 import data_directory
+
+    if not (option or os.environ.get(ENV_DATA)):
         raise CompareError(f"no data release: pass --data-release DIR or set {ENV_DATA}")
-    return Path(value)
+    try:
+        return data_directory(option)
+    except FileNotFoundError as exc:
+        raise CompareError(f"--data-release: {exc}") from exc
 
 
 def _detector_name(card_text: str) -> str | None:
