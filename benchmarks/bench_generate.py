@@ -115,19 +115,14 @@ def main() -> None:
     x, jac, aux = sampler.sample_block(adapted, n_kernel, np.random.default_rng(1))
     ch = adapted.channel
     ch.events(x[:1000], aux[:1000])
-    from zpgen.processes import decay_chain as dc
-    E_nu, w_flux = ch._flux_map(x[:, 0])
+    from zpgen.event_record import ChunkBuffer
     n_p = ch.n_particles
-    f = np.empty(n_kernel)
-    t = np.empty(n_kernel)
-    mode = np.empty(n_kernel, dtype=np.int8)
-    P = np.empty((n_kernel, n_p, 4))
-    V = np.empty((n_kernel, n_p, 4))
+    buf = ChunkBuffer(n_kernel, n_p, ch.truth_fields)
     start = time.perf_counter()
-    dc.batch_events(x, E_nu, w_flux, aux, ch.cp, ch.dp, f, t, mode, P, V)
-    dt_cold = time.perf_counter() - start   # includes first-touch page faults of P, V
+    ch.fill(x, aux, buf, 0)
+    dt_cold = time.perf_counter() - start   # includes first-touch page faults of the buffer
     start = time.perf_counter()
-    dc.batch_events(x, E_nu, w_flux, aux, ch.cp, ch.dp, f, t, mode, P, V)
+    ch.fill(x, aux, buf, 0)
     dt_kernel = time.perf_counter() - start
     start = time.perf_counter()
     ch(x)
@@ -135,11 +130,11 @@ def main() -> None:
     start = time.perf_counter()
     ch.events(x, aux)
     dt_events = time.perf_counter() - start
-    print(f"kernel path ({n_p} particles/event, 1 core, warm output buffers): "
-          f"{n_kernel / dt_kernel:.3g} events/s (fresh buffers: {n_kernel / dt_cold:.3g}/s; "
-          f"weights only: {n_kernel / dt_weights:.3g}/s; ch.events with flux map, pdg and "
-          f"allocation: {n_kernel / dt_events:.3g}/s)")
-    del x, jac, aux, P, V
+    print(f"kernel path ({n_p} particles/event, 1 core, ch.fill into a warm chunk buffer, "
+          f"flux map included): {n_kernel / dt_kernel:.3g} events/s (fresh buffer: "
+          f"{n_kernel / dt_cold:.3g}/s; weights only: {n_kernel / dt_weights:.3g}/s; "
+          f"ch.events with allocation: {n_kernel / dt_events:.3g}/s)")
+    del x, jac, aux, buf
 
     # end to end without output: 1 and 2 threads, without and with the detector
     for detector in (False, True):

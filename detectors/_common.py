@@ -36,15 +36,21 @@ import numpy.typing as npt
 from zpgen.flux._options import OptionReader
 
 from zpgen import constants
+from zpgen.histograms import HistogramSpec
 
 __all__ = [
     "AVOGADRO",
     "GEV_TO_GRAM",
+    "MINIBOONE_COS_THETA_EDGES",
     "CH2Sphere",
     "Leptons",
+    "MINIBOONE_EQE_EDGES_GeV",
+    "MINIBOONE_EVIS_EDGES_GeV",
+    "MINIBOONE_SHAPE_EQE_WINDOW_GeV",
     "add_fields",
     "e_qe",
     "m_ch2_gev",
+    "miniboone_histograms",
     "pair_observables",
     "visible_leptons",
 ]
@@ -57,6 +63,51 @@ BoolArray = npt.NDArray[np.bool_]
 GEV_TO_GRAM = 1.602176634e-19 * 1e9 / 299792458.0**2 * 1e3
 #: Avogadro constant (exact, 2019 SI), 1/mol.
 AVOGADRO = 6.02214076e23
+
+
+#: MiniBooNE's E_QE bins of the nu_e-like excess (GeV): the 2020 data release's 11 bins
+#: (miniboone_binboundaries_nue_lowe.txt; Phys. Rev. D 103, 052002 (2021)).
+MINIBOONE_EQE_EDGES_GeV = (0.2, 0.3, 0.375, 0.475, 0.55, 0.675, 0.8, 0.95, 1.1, 1.25, 1.5, 3.0)
+#: Bins of MiniBooNE's published E_vis spectrum (0.05 GeV from 0.1 to 1.25 GeV) and
+#: cos(theta) spectrum (0.1 from -1 to 1), both for 0.2 < E_QE < 1.25 GeV (same paper).
+MINIBOONE_EVIS_EDGES_GeV = tuple(round(0.1 + 0.05 * i, 10) for i in range(24))
+MINIBOONE_COS_THETA_EDGES = tuple(round(-1.0 + 0.1 * i, 10) for i in range(21))
+MINIBOONE_SHAPE_EQE_WINDOW_GeV = (0.2, 1.25)
+
+
+def miniboone_histograms() -> list[HistogramSpec]:
+    """The histograms a MiniBooNE-like run writes (:mod:`zpgen.histograms`).
+
+    ``h_E_QE``, ``h_E_vis``, ``h_cos_theta``: the expected *selected* events,
+    ``sum(w * w_eff * passes)``, in the binnings of MiniBooNE's released spectra (E_vis and
+    cos theta for 0.2 <= E_QE < 1.25 GeV, as published), ready to stack on the released
+    background.  ``h_*_before_selection``: ``sum(w)``, before efficiency and selection.
+    """
+    sel = "zpgen signal: expected selected events, sum(w*w_eff*passes)"
+    window = ("E_QE", *MINIBOONE_SHAPE_EQE_WINDOW_GeV)
+    before = "zpgen signal: expected events before efficiency and selection, sum(w)"
+    return [
+        HistogramSpec("h_E_QE", f"{sel}; MiniBooNE 2020 E_QE bins", "E_QE",
+                      MINIBOONE_EQE_EDGES_GeV, "reconstructed E_QE [GeV]",
+                      "selected events / bin"),
+        HistogramSpec("h_E_vis", f"{sel}; 0.2 <= E_QE < 1.25 GeV, MiniBooNE E_vis bins",
+                      "E_vis", MINIBOONE_EVIS_EDGES_GeV, "reconstructed E_vis [GeV]",
+                      "selected events / 0.05 GeV", window=window),
+        HistogramSpec("h_cos_theta", f"{sel}; 0.2 <= E_QE < 1.25 GeV, MiniBooNE cos theta "
+                      "bins", "cos_theta", MINIBOONE_COS_THETA_EDGES,
+                      "reconstructed cos theta (shower direction to the beam)",
+                      "selected events / 0.1", window=window),
+        HistogramSpec("h_E_QE_before_selection", f"{before}; MiniBooNE 2020 E_QE bins",
+                      "E_QE", MINIBOONE_EQE_EDGES_GeV, "reconstructed E_QE [GeV]",
+                      "events / bin", selected=False),
+        HistogramSpec("h_E_vis_before_selection", before, "E_vis",
+                      tuple(round(0.1 * i, 10) for i in range(31)),
+                      "reconstructed E_vis [GeV]", "events / 0.1 GeV", selected=False),
+        HistogramSpec("h_cos_theta_before_selection", before, "cos_theta",
+                      MINIBOONE_COS_THETA_EDGES,
+                      "reconstructed cos theta (shower direction to the beam)",
+                      "events / 0.1", selected=False),
+    ]
 
 
 def m_ch2_gev() -> float:
@@ -156,6 +207,11 @@ class CH2Sphere:
             "C12_neutron": constants.N_C12 * n_c,
             "H1_proton": 2.0 * n_c,
         }
+
+    # -------------------------------------------------------------- histograms
+    def histograms(self) -> list[HistogramSpec]:
+        """The summary histograms of a CH2 detector run (:func:`miniboone_histograms`)."""
+        return miniboone_histograms()
 
     # -------------------------------------------------------------- vertices
     def place(self, events: Any, rng: np.random.Generator) -> Any:

@@ -27,15 +27,15 @@ nu4 -> nu Z' and hence the Z' -> f fbar angular correlation *is* kept (same kern
 an unpolarised nu4).  nu4 decays are generated only when the Z' is on shell in them
 (``M_Z' < m4``) and nu4 has a non-zero width; otherwise nu4 is final (status 1).
 
-Particle record (per event, in this order; ``mother`` is an index into the event)
---------------------------------------------------------------------------------
+Particle record (per event, in this order; the convention of :mod:`zpgen.event_record`)
+------------------------------------------------------------------------------------
 ===== ========================= ====================== ====== ======
 slot  particle                  pdg                    status mother
 ===== ========================= ====================== ====== ======
 0     beam neutrino             flux.pdg (14)          4      -1
-1     target                    1000060120/2212/2112   11     -1
-2     nu5                       :data:`PDG_NU5`        2      0
-3     recoil target             as the target          1      1
+1     target                    1000060120/2212/2112   20     -1
+2     nu5                       :data:`PDG_NU5`        2      -1 (primary vertex)
+3     recoil target             as the target          1      -1 (primary vertex)
 4     nu4                       :data:`PDG_NU4`        2 (1)  2
 5     Z' (virtual off shell:    :data:`PDG_ZPRIME`     2      2
       the e+e- system)
@@ -46,7 +46,11 @@ slot  particle                  pdg                    status mother
       pair, by BR)              12/-12, 14/-14, 16/-16
 ===== ========================= ====================== ====== ======
 
-Slots 8-11 exist only when nu4 decays.  Positions are production vertices.
+Slots 8-11 exist only when nu4 decays.  Positions are production vertices.  nu5 and the
+recoil come out of the primary vertex (beam and target in), so their mother is -1.
+For the bound-nucleon channels the target is the struck nucleon at rest; the nucleus it
+belongs to is declared by :meth:`DarkNeutrinoProcess.channel_info` (NuHepMC writes the
+nucleus, a separation vertex and the remnant from it).
 The light neutrino of nu4 -> nu Z' is labelled nu_mu (14): its flavour is summed over in
 the couplings (``g_4a`` is a quadrature sum).
 
@@ -68,7 +72,16 @@ import numpy.typing as npt
 
 from zpgen import constants
 from zpgen.card import Card, PhysicsConfig
-from zpgen.event_record import ChunkBuffer, EventBlock
+from zpgen.event_record import (
+    NO_MOTHER,
+    STATUS_BEAM,
+    STATUS_DECAYED,
+    STATUS_FINAL,
+    STATUS_TARGET,
+    ChunkBuffer,
+    EventBlock,
+)
+from zpgen.registry import ChannelInfo, ParticleInfo
 
 from . import decay_chain as dc
 from . import xsec
@@ -91,13 +104,39 @@ PDG_ZPRIME = 32
 PDG_NU4 = 9900012
 PDG_NU5 = 9900014
 
-#: PDG id of the (at rest) target of each channel.
-TARGET_PDG: dict[str, int] = {
-    "C12_coherent": 1000060120,
-    "C12_proton": 2212,
-    "C12_neutron": 2112,
-    "H1_proton": 2212,
+#: DOI of the model (Hammad, Rashed, Moretti, Phys. Lett. B 827 (2022) 136945).
+PAPER_DOI = "10.1016/j.physletb.2022.136945"
+_PROCESS_TEXT = ("nu_mu T -> nu5 T by Z' exchange; nu5 -> nu4 Z' (or nu_light Z'), "
+                 "Z' -> e+ e- (Hammad, Rashed, Moretti, Phys. Lett. B 827 (2022) 136945)")
+#: What each channel scatters on (NuHepMC process ids in the E.C.1 neutral-current blocks).
+CHANNEL_INFO: dict[str, ChannelInfo] = {
+    "C12_coherent": ChannelInfo(
+        "C12_coherent", target_pdg=1000060120, nucleus_pdg=1000060120,
+        nucleus_mass_GeV=constants.M_C12, targets_per_nucleus=1, bound=False, remnant_pdg=0,
+        process_id=150,
+        description="coherent on 12C (spin 0, Helm form factor): " + _PROCESS_TEXT,
+        citations=(PAPER_DOI, "10.1103/PhysRev.104.1466", "10.1016/S0927-6505(96)00047-3")),
+    "C12_proton": ChannelInfo(
+        "C12_proton", target_pdg=2212, nucleus_pdg=1000060120,
+        nucleus_mass_GeV=constants.M_C12, targets_per_nucleus=6,
+        bound=True, remnant_pdg=1000050110, process_id=250,
+        description="incoherent on a proton bound in 12C (Pauli blocked): " + _PROCESS_TEXT,
+        citations=(PAPER_DOI,)),
+    "C12_neutron": ChannelInfo(
+        "C12_neutron", target_pdg=2112, nucleus_pdg=1000060120,
+        nucleus_mass_GeV=constants.M_C12, targets_per_nucleus=6,
+        bound=True, remnant_pdg=1000060110, process_id=251,
+        description="incoherent on a neutron bound in 12C (Pauli blocked): " + _PROCESS_TEXT,
+        citations=(PAPER_DOI,)),
+    "H1_proton": ChannelInfo(
+        "H1_proton", target_pdg=2212, nucleus_pdg=1000010010,
+        nucleus_mass_GeV=constants.M_P, targets_per_nucleus=1,
+        bound=False, remnant_pdg=0, process_id=252,
+        description="on the free proton of hydrogen: " + _PROCESS_TEXT,
+        citations=(PAPER_DOI,)),
 }
+#: PDG id of the (at rest) target of each channel.
+TARGET_PDG: dict[str, int] = {name: info.target_pdg for name, info in CHANNEL_INFO.items()}
 
 #: pdg of (f, fbar) for the nu4's Z' decay modes 0..4 (see decay_chain.event_point).
 _MODE_PDG = np.array([[11, -11], [13, -13], [12, -12], [14, -14], [16, -16]], dtype=np.int32)
@@ -143,13 +182,16 @@ class DarkNeutrinoChannel:
         self.n_aux = dc.N_AUX
         self.n_particles = dc.N_PARTICLES_NU4 if nu4_decays else dc.N_PARTICLES_SHORT
         target = TARGET_PDG[name]
+        fin, dec = STATUS_FINAL, STATUS_DECAYED
         pdg = [int(flux.pdg), target, PDG_NU5, target, PDG_NU4, PDG_ZPRIME, 11, -11]
-        status = [4, 11, 2, 1, 2 if nu4_decays else 1, 2, 1, 1]
-        mother = [-1, -1, 0, 1, 2, 2, 5, 5]
+        status = [STATUS_BEAM, STATUS_TARGET, dec, fin, dec if nu4_decays else fin, dec, fin,
+                  fin]
+        mother = [NO_MOTHER, NO_MOTHER, NO_MOTHER, NO_MOTHER, dc.S_NU5, dc.S_NU5, dc.S_ZP,
+                  dc.S_ZP]
         if nu4_decays:
-            pdg += [14, PDG_ZPRIME, 11, -11]
-            status += [1, 2, 1, 1]
-            mother += [4, 4, 9, 9]
+            pdg += [dc.PDG_NU_LIGHT, PDG_ZPRIME, 11, -11]
+            status += [fin, dec, fin, fin]
+            mother += [dc.S_NU4, dc.S_NU4, dc.S_ZP2, dc.S_ZP2]
         self.pdg = np.array(pdg, dtype=np.int32)
         self.status = np.array(status, dtype=np.int32)
         self.mother = np.array(mother, dtype=np.int32)
@@ -177,33 +219,22 @@ class DarkNeutrinoChannel:
         return dc.batch_weights(x, E_nu, w_flux, self.cp, self.dp)
 
     def events(self, x: FloatArray, aux: FloatArray) -> EventBlock:
-        """Events at hypercube points ``x`` (n, dim) with auxiliary uniforms ``aux``."""
-        x = np.ascontiguousarray(x, dtype=np.float64)
-        aux = np.ascontiguousarray(aux, dtype=np.float64)
-        n = x.shape[0]
-        E_nu, w_flux = self._flux_map(x[:, 0])
-        f = np.empty(n)
-        t = np.empty(n)
-        mode = np.empty(n, dtype=np.int8)
-        P = np.empty((n, self.n_particles, 4))
-        V = np.empty((n, self.n_particles, 4))
-        dc.batch_events(x, E_nu, w_flux, aux, self.cp, self.dp, f, t, mode, P, V)
-        pdg = np.broadcast_to(self.pdg, (n, self.n_particles))
-        status = np.broadcast_to(self.status, (n, self.n_particles))
-        counts = None
-        light = mode == dc.MODE_NU_LIGHT
-        if self.nu4_decays:
-            pdg = pdg.copy()
-            pdg[:, dc.S_F:dc.S_FB + 1] = _MODE_PDG[np.clip(mode, 0, 4)]
-        if light.any():
-            pdg = pdg.copy() if not self.nu4_decays else pdg
-            status = status.copy()
-            pdg[light, dc.S_NU4] = dc.PDG_NU_LIGHT
-            status[light, dc.S_NU4] = 1
-            if self.n_particles > dc.N_PARTICLES_SHORT:
-                counts = np.where(light, dc.N_PARTICLES_SHORT, self.n_particles)
-        return EventBlock(f=f, fields={"E_nu": E_nu, "t": t}, pdg=pdg, status=status,
-                          mother=self.mother, momenta=P, vertices=V, counts=counts)
+        """Events at hypercube points ``x`` (n, dim) with auxiliary uniforms ``aux``.
+
+        The production path: :meth:`fill` into a fresh chunk buffer, returned as an
+        :class:`EventBlock` of (n, k) views of its columns.
+        """
+        n = np.asarray(x).shape[0]
+        k = self.n_particles
+        buf = ChunkBuffer(n, k, self.truth_fields)
+        self.fill(x, aux, buf, 0)
+        counts = None if bool(np.all(buf.counts == k)) else buf.counts.copy()
+        return EventBlock(
+            f=buf.event["w"], fields={name: buf.event[name] for name in self.truth_fields},
+            pdg=buf.pdg.reshape(n, k), status=buf.status.reshape(n, k), mother=self.mother,
+            momenta=np.ascontiguousarray(buf.momenta.reshape(4, n, k).transpose(1, 2, 0)),
+            vertices=np.ascontiguousarray(buf.vertices.reshape(4, n, k).transpose(1, 2, 0)),
+            counts=counts)
 
     def fill(self, x: FloatArray, aux: FloatArray, buf: ChunkBuffer, start: int) -> None:
         """Events at ``x`` (n, dim), ``aux`` written into ``buf`` rows ``start:start + n``.
@@ -270,6 +301,28 @@ class DarkNeutrinoProcess:
         """Integrand and event kernel of one channel with the given flux."""
         cp = xsec.channel_params(name, self.pc, self.physics)
         return DarkNeutrinoChannel(name, cp, self.dp.copy(), flux, self.nu4_decays)
+
+    def channel_info(self, name: str) -> ChannelInfo:
+        """What channel ``name`` scatters on (target, nucleus, NuHepMC process id, citations)."""
+        return CHANNEL_INFO[name]
+
+    def particles(self) -> dict[int, ParticleInfo]:
+        """The new states of the model at this point: nu4, nu5 and the Z' (the single source
+        of their PDG numbers, names and descriptions for every writer)."""
+        pc, w = self.pc, self.widths
+        kind = "Majorana" if pc.majorana else "Dirac"
+        return {
+            PDG_NU4: ParticleInfo(
+                PDG_NU4, "nu4", f"lighter sterile neutrino ({kind}), decays to nu Z'",
+                pc.m4, float(w["nu4"]["total"]), 0.5, 0.0, standard=False),
+            PDG_NU5: ParticleInfo(
+                PDG_NU5, "nu5", f"heavier sterile neutrino ({kind}), produced by Z' "
+                "exchange, decays to nu4 Z' or nu_light Z'", pc.m5, float(w["nu5"]["total"]),
+                0.5, 0.0, standard=False),
+            PDG_ZPRIME: ParticleInfo(
+                PDG_ZPRIME, "Zprime", "light dark Z' (vector), decays to e+ e-, mu+ mu-, "
+                "nu nubar", pc.mzprime, float(w["Zprime"]["total"]), 1.0, 0.0, standard=True),
+        }
 
     def info(self) -> Mapping[str, Any]:
         """Run metadata: regime, visible BR, decay asymmetry, widths and decay lengths."""

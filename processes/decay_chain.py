@@ -4,10 +4,10 @@ and nu5 -> nu_light (Z' -> e+ e-).
 PHYSICS.md, "The process", "Matrix elements and cross section" and "Decays".  One kernel,
 :func:`event_point`, maps a point ``x`` of the unit hypercube (plus a few auxiliary uniform
 numbers ``u``) to a weight and, optionally, to the full event; the batch wrappers
-:func:`batch_weights` (VEGAS integrand) and :func:`batch_events` (event generation) both
-call it, so the weights used for adaptation and for events are the same function;
-:func:`fill_events` writes the events of a block straight into the structure-of-arrays
-columns of a :class:`zpgen.event_record.ChunkBuffer` (no per-block temporaries).
+:func:`batch_weights` (VEGAS integrand) and :func:`fill_events` (event generation, writing
+the events of a block straight into the structure-of-arrays columns of a
+:class:`zpgen.event_record.ChunkBuffer`, no per-block temporaries) both call it, so the
+weights used for adaptation and for events are the same function.
 
 Hypercube layout (``x`` columns)
 --------------------------------
@@ -120,7 +120,6 @@ __all__ = [
     "N_PARTICLES_SHORT",
     "PDG_NU_LIGHT",
     "P_MINOR_MODE",
-    "batch_events",
     "batch_weights",
     "chain_msq",
     "chain_norm",
@@ -531,24 +530,6 @@ def batch_weights(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, cp: Float
     return out
 
 
-@nb.njit(nb.void(_M4, _V4, _V4, _M4, _V4, _V4, _V4, _V4, nb.int8[::1],
-                 nb.float64[:, :, ::1], nb.float64[:, :, ::1]), **_OPTS)
-def batch_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArray,
-                 cp: FloatArray, dp: FloatArray, w_out: FloatArray, t_out: FloatArray,
-                 mode_out: npt.NDArray[np.int8], P: FloatArray, V: FloatArray) -> None:
-    """Weights, t, modes, momenta ``P`` and vertices ``V`` of a batch.
-
-    ``mode_out`` as the mode of :func:`event_point` (:data:`MODE_NU_LIGHT` = -2: only the
-    first ``N_PARTICLES_SHORT`` particles of the row are particles).
-    """
-    W = np.empty((14, 4))
-    for i in range(x.shape[0]):
-        w, t, mode = event_point(x[i], E_nu[i], w_flux[i], u[i], cp, dp, P[i], V[i], W, True)
-        w_out[i] = w
-        t_out[i] = t
-        mode_out[i] = mode
-
-
 _I32 = nb.int32[::1]
 
 
@@ -566,7 +547,8 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
     Parameters
     ----------
     x, E_nu, w_flux, u, cp, dp
-        As in :func:`batch_events` (``n`` points).
+        Points, ``E_nu`` and ``w_flux`` from the flux map, auxiliary uniforms and the
+        channel and decay parameters (``n`` points; :func:`event_point`).
     start
         First event row of the chunk to fill (rows ``start .. start + n - 1``).
     f_out, t_out : float64[capacity]

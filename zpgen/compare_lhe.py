@@ -15,13 +15,26 @@ incoming particle), the frame zpgen writes; a MadGraph run with a massive beam a
 
 Observables (PHYSICS.md, "MiniBooNE observables")
 -------------------------------------------------
-``E_nu5`` (GeV) energy of nu5 (|PDG| 9900014); ``t`` (GeV^2) = (k' - k)^2 of the target
+``E_nu5`` (GeV) energy of nu5; ``t`` (GeV^2) = (k' - k)^2 of the target
 (from the neutrino legs (k1 - k2)^2 when there is no outgoing target); ``E_vis`` (GeV)
 = E(e+) + E(e-); ``theta_ee`` (deg) opening angle; ``cos_theta`` of the pair direction
 unit(p+ + p-) to the beam axis +z; ``asymmetry`` = |E+ - E-|/E_vis.  The e+ e- pair is
 the one from the Z' emitted by nu5 (or, with no Z' in the record, the pair whose mother is
 nu5; failing both, the first e+ and e- of the event), so a second pair from the nu4 decay
 is ignored.
+
+Particle identity
+-----------------
+The PDG numbers of nu5 and the Z' are those the process declared in a zpgen file's run
+document (``run_info["particles"]``, names ``nu5`` and ``Zprime``); a file without one (a
+MadGraph LHE) is read with the numbers of the zpgen file it is compared with.
+
+Cross sections
+--------------
+MadGraph's XSECUP are taken as they are (pb, per target particle of the beam B).  A zpgen
+LHE file's XSECUP are per target atom of the detector (:mod:`zpgen.writers.lhe`); they are
+converted back to each channel's own target, ``XSECUP * n_atoms / targets[channel]``, the
+convention of zpgen's ROOT and Parquet files (``totals.sigma_cm2``).
 
 Tests
 -----
@@ -53,9 +66,12 @@ import numpy.typing as npt
 __all__ = [
     "OBSERVABLES",
     "CompareError",
+    "ParticleIds",
     "Sample",
     "compare",
+    "input_format",
     "parse_observables",
+    "particle_ids",
     "read_sample",
     "weighted_chi2",
     "weighted_ks",
@@ -73,12 +89,44 @@ OBSERVABLES: dict[str, tuple[str, str]] = {
     "asymmetry": ("", "|E+ - E-|/E_vis"),
 }
 
-PDG_NU5, PDG_ZPRIME = 9900014, 32
 _NEUTRINOS = (12, 14, 16)
 
 
 class CompareError(ValueError):
     """Bad input to compare-lhe (file, option); the message says what and where."""
+
+
+@dataclass(frozen=True)
+class ParticleIds:
+    """PDG numbers of the new states the observables need (from a zpgen run document)."""
+
+    nu5: int
+    zprime: int
+
+
+def _run_info(path: str) -> dict[str, Any] | None:
+    from zpgen.writers.read import read_metadata
+
+    try:
+        info = read_metadata(path)["run_info"]
+    except Exception:  # not a zpgen file: a MadGraph LHE, say
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def particle_ids(*paths: str | os.PathLike[str]) -> ParticleIds:
+    """The nu5 and Z' PDG numbers declared in the first of ``paths`` that is a zpgen file."""
+    for path in paths:
+        info = _run_info(os.fspath(path))
+        if info is None:
+            continue
+        by_name = {str(v.get("name")): int(v["pdg"])
+                   for v in dict(info.get("particles", {}) or {}).values()}
+        if "nu5" in by_name and "Zprime" in by_name:
+            return ParticleIds(nu5=by_name["nu5"], zprime=by_name["Zprime"])
+    raise CompareError("none of " + ", ".join(os.fspath(p) for p in paths) + " declares the "
+                       "PDG numbers of nu5 and Z' (run_info['particles']): compare-lhe needs "
+                       "at least one file written by this zpgen")
 
 
 @dataclass
@@ -140,9 +188,9 @@ def _mdot(a: FloatArray, b: FloatArray) -> float:
 
 def event_observables(pdg: npt.NDArray[np.int64], incoming: npt.NDArray[np.bool_],
                       final: npt.NDArray[np.bool_], mother: npt.NDArray[np.int64],
-                      p: FloatArray) -> dict[str, float]:
-    """Observables of one event.  ``mother``: 0-based index of the first mother, -1 none;
-    ``p``: rows (E, px, py, pz) in GeV."""
+                      p: FloatArray, ids: ParticleIds) -> dict[str, float]:
+    """Observables of one event.  ``mother``: 0-based index of the decayed mother, -1 none;
+    ``p``: rows (E, px, py, pz) in GeV; ``ids``: PDG numbers of nu5 and the Z'."""
     out = dict.fromkeys(OBSERVABLES, math.nan)
     inc = np.flatnonzero(incoming)
     if len(inc) == 0:
@@ -152,7 +200,7 @@ def event_observables(pdg: npt.NDArray[np.int64], incoming: npt.NDArray[np.bool_
     if abs(p[target, 3]) > 1e-12 * p[target, 0]:
         p = _boost_z(p, p[target, 3] / p[target, 0])
     apdg = np.abs(pdg)
-    nu5 = np.flatnonzero(apdg == PDG_NU5)
+    nu5 = np.flatnonzero(apdg == ids.nu5)
     if len(nu5):
         out["E_nu5"] = float(p[nu5[0], 0])
     # t from the target recoil, else from the neutrino legs
@@ -168,7 +216,7 @@ def event_observables(pdg: npt.NDArray[np.int64], incoming: npt.NDArray[np.bool_
     # the e+ e- pair of the nu5 -> Z' -> e+ e- decay
     parent = -1
     if len(nu5):
-        zps = [i for i in np.flatnonzero(apdg == PDG_ZPRIME) if mother[i] == nu5[0]]
+        zps = [i for i in np.flatnonzero(apdg == ids.zprime) if mother[i] == nu5[0]]
         parent = int(zps[0]) if zps else int(nu5[0])
     em = [i for i in np.flatnonzero(final & (pdg == 11)) if parent < 0 or mother[i] == parent]
     ep = [i for i in np.flatnonzero(final & (pdg == -11)) if parent < 0 or mother[i] == parent]
@@ -231,36 +279,36 @@ def read_lhe_init(path: str) -> dict[str, Any]:
     return {"beam": beam, "processes": procs}
 
 
-def _zpgen_channels(path: str) -> list[str] | None:
-    from zpgen.writers.read import read_metadata
-
-    try:
-        info = read_metadata(path)["run_info"]
-    except Exception:  # not a zpgen file: a MadGraph LHE, say
-        return None
-    return list(info.get("channels", []))
-
-
-def _read_lhe(path: str, channel: str | None) -> Sample:
+def _read_lhe(path: str, channel: str | None, ids: ParticleIds) -> Sample:
     import pylhe
 
     init = read_lhe_init(path)
     procs = init["processes"]
-    keep_pid: int | None = None
+    info = _run_info(path)
     notes: list[str] = []
-    if channel is not None:
-        channels = _zpgen_channels(path)
-        if channels is None:
-            notes.append(f"--channel {channel} ignored (not a zpgen file)")
-        else:
-            from zpgen.writers.hepmc import process_ids
+    keep_pid: int | None = None
+    if info is not None:  # a zpgen LHE: XSECUP per target atom -> per target of the channel
+        from zpgen.writers.hepmc import process_ids
 
-            ids = process_ids(channels)
-            if channel not in ids:
+        channels = list(info.get("channels", []))
+        described = dict(info.get("channel_info", {}) or {})
+        fallback = process_ids(channels)
+        pid_of = {c: int(dict(described.get(c, {})).get("process_id", fallback[c]))
+                  for c in channels}
+        targets = dict(info.get("targets", {}) or {})
+        n_atoms = float(info.get("n_atoms", 0.0) or 0.0)
+        to_target = {pid_of[c]: (n_atoms / float(targets[c]) if targets.get(c) else 0.0)
+                     for c in channels}
+        procs = [{**p, "xsec_pb": p["xsec_pb"] * to_target.get(p["id"], 0.0),
+                  "err_pb": p["err_pb"] * to_target.get(p["id"], 0.0)} for p in procs]
+        if channel is not None:
+            if channel not in pid_of:
                 raise CompareError(f"--channel: {channel!r} is not a channel of {path}; "
                                    f"valid: {', '.join(channels)}")
-            keep_pid = ids[channel]
+            keep_pid = pid_of[channel]
             procs = [p for p in procs if p["id"] == keep_pid]
+    elif channel is not None:
+        notes.append(f"--channel {channel} ignored (not a zpgen file)")
     sigma = float(sum(p["xsec_pb"] for p in procs))
     err = math.sqrt(sum(p["err_pb"] ** 2 for p in procs))
     weights: list[float] = []
@@ -274,9 +322,10 @@ def _read_lhe(path: str, channel: str | None) -> Sample:
             n = len(parts)
             pdg = np.fromiter((int(q.id) for q in parts), np.int64, n)
             status = np.fromiter((int(q.status) for q in parts), np.int64, n)
-            mother = np.fromiter((int(q.mother1) - 1 for q in parts), np.int64, n)
+            mother = np.fromiter((int(q.mother1) - 1 if int(q.mother1) == int(q.mother2)
+                                  else -1 for q in parts), np.int64, n)
             p4 = np.array([[q.e, q.px, q.py, q.pz] for q in parts], dtype=np.float64)
-            values = event_observables(pdg, status == -1, status == 1, mother, p4)
+            values = event_observables(pdg, status == -1, status == 1, mother, p4, ids)
             weights.append(float(ev.eventinfo.weight))
             for k, v in values.items():
                 obs[k].append(v)
@@ -284,15 +333,16 @@ def _read_lhe(path: str, channel: str | None) -> Sample:
         raise
     except Exception as exc:
         raise CompareError(f"{path}: cannot read the events with pylhe: {exc}") from exc
-    gen = "zpgen" if _zpgen_channels(path) is not None else "LHE"
+    gen = "zpgen" if info is not None else "LHE"
     return Sample(path, np.asarray(weights, dtype=np.float64),
                   {k: np.asarray(v, dtype=np.float64) for k, v in obs.items()},
                   sigma, err, gen, notes)
 
 
-def _read_zpgen_columnar(path: str, channel: str | None) -> Sample:
+def _read_zpgen_columnar(path: str, channel: str | None, ids: ParticleIds) -> Sample:
     import awkward as ak
 
+    from zpgen.event_record import INCOMING_STATUSES
     from zpgen.writers._base import CM2_TO_PB
     from zpgen.writers.read import iter_chunks, read_metadata
 
@@ -323,8 +373,8 @@ def _read_zpgen_columnar(path: str, channel: str | None) -> Sample:
             mother = ak.to_numpy(ev["mother"]).astype(np.int64)
             p4 = np.stack([ak.to_numpy(ev[c]).astype(np.float64)
                            for c in ("E", "px", "py", "pz")], axis=1)
-            values = event_observables(pdg, (status == 4) | (status == 11), status == 1,
-                                       mother, p4)
+            values = event_observables(pdg, np.isin(status, INCOMING_STATUSES),
+                                       status == 1, mother, p4, ids)
             weights.append(float(w[i]))
             for k, v in values.items():
                 obs[k].append(v)
@@ -334,19 +384,35 @@ def _read_zpgen_columnar(path: str, channel: str | None) -> Sample:
                   math.sqrt(sum(float(e) ** 2 for e in err.values())) * CM2_TO_PB, "zpgen")
 
 
-def read_sample(path: str | os.PathLike[str], channel: str | None = None) -> Sample:
-    """Read a file (LHE; zpgen ROOT or Parquet) into a :class:`Sample`."""
+def input_format(path: str | os.PathLike[str]) -> str:
+    """``"lhe"`` or ``"columnar"`` (zpgen ROOT/Parquet) for an existing input file, else a
+    :class:`CompareError` saying what is wrong with it."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CompareError(f"{path}: no such file")
     lower = path.lower()
     if lower.endswith((".root", ".parquet")):
-        return _read_zpgen_columnar(path, channel)
+        return "columnar"
     if lower.endswith((".lhe", ".lhef", ".xml")):
-        return _read_lhe(path, channel)
+        return "lhe"
     if lower.endswith(".gz"):
         raise CompareError(f"{path}: gzipped LHE; decompress it first (gunzip -k {path})")
     raise CompareError(f"{path}: unknown format (expected .lhe, or a zpgen .root/.parquet)")
+
+
+def read_sample(path: str | os.PathLike[str], channel: str | None = None,
+                ids: ParticleIds | None = None) -> Sample:
+    """Read a file (LHE; zpgen ROOT or Parquet) into a :class:`Sample`.
+
+    ``ids``: PDG numbers of nu5 and the Z' (default: those the file itself declares; pass
+    :func:`particle_ids` of both files to read a MadGraph LHE).
+    """
+    fmt = input_format(path)
+    path = os.fspath(path)
+    ids = ids if ids is not None else particle_ids(path)
+    if fmt == "columnar":
+        return _read_zpgen_columnar(path, channel, ids)
+    return _read_lhe(path, channel, ids)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,12 +1,38 @@
-"""Event record: a block of events from a process kernel -> an awkward Array chunk.
+"""Event record: one convention for every event of every process, and the chunk buffers.
 
-Layout (zpgen.registry docstring, DESIGN.md "Events"): one record per event with the
-event-level fields ``w``, ``w_xsec`` (float64), ``channel`` (int32, index into the run's
-channel names), the process's truth fields (e.g. ``E_nu`` in GeV, ``t`` in GeV^2) and a
-jagged ``particles`` record with ``pdg``, ``status``, ``mother`` (int32; mother is an index
-into the event's particle list, -1 for none), ``E``, ``px``, ``py``, ``pz`` (GeV) and
-``x``, ``y``, ``z`` (cm), ``t`` (ns) of the particle's production vertex relative to the
-interaction point (the detector's ``place`` then shifts them to the detector frame).
+A block of events from a process kernel becomes an awkward Array chunk: one record per
+event with the event-level fields ``w``, ``w_xsec`` (float64), ``channel`` (int32, index
+into the run's channel names), the process's truth fields (e.g. ``E_nu`` in GeV, ``t`` in
+GeV^2) and a jagged ``particles`` record with ``pdg``, ``status``, ``mother`` (int32),
+``E``, ``px``, ``py``, ``pz`` (GeV) and ``x``, ``y``, ``z`` (cm), ``t`` (ns) of the
+particle's production vertex relative to the interaction point (the detector's ``place``
+then shifts them to the detector frame).
+
+The event-record convention
+---------------------------
+Every writer derives its structure (HepMC vertices, LHE mother lines, ...) from these
+rules and nothing else; :func:`production_vertices` applies them.
+
+* **Status** (the HepMC3 / NuHepMC 1.0 codes, P.R.1, written unchanged by every format):
+  :data:`STATUS_BEAM` (4) the incoming beam neutrino, :data:`STATUS_TARGET` (20) the
+  target the beam scatters on (the nucleus for coherent scattering, the nucleon for
+  scattering on a nucleon), :data:`STATUS_DECAYED` (2) a particle that decays in the
+  record, :data:`STATUS_FINAL` (1) a particle leaving the event.
+* **Order**: the beam and the target come first (slots 0 and 1); a particle comes after
+  its mother.
+* **Vertices**: the *primary vertex* has the beam and the target in and, out, every
+  particle that is not incoming and has ``mother = -1`` (the products of the scattering).
+  Every decayed particle ``m`` has one *decay vertex* with ``m`` in and every particle of
+  ``mother == m`` out.
+* **mother**: the index (within the event) of the decayed particle whose decay vertex
+  produced this one; :data:`NO_MOTHER` (-1) for the incoming particles and for the
+  products of the primary vertex, whose parents are the beam *and* the target (LHE
+  ``MOTHUP = (1, 2)``, HepMC production vertex = the primary vertex).
+* **Vertex numbering** (:func:`production_vertices`): 0 is the primary vertex, decay
+  vertices are numbered 1, 2, ... in the order in which their first product appears in
+  the event, so a writer that lists particles in order meets the vertices in order.
+* **Positions**: each particle carries the position and time of its production vertex;
+  the incoming particles carry that of the primary vertex (the interaction point).
 
 The arrays are assembled from flat numpy buffers without copies (ListOffsetArray over a
 RecordArray of NumpyArrays).
@@ -43,10 +69,87 @@ import awkward as ak
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PARTICLE_FIELDS", "ChunkBuffer", "EventBlock", "to_awkward"]
+__all__ = [
+    "INCOMING_STATUSES",
+    "NO_MOTHER",
+    "PARTICLE_FIELDS",
+    "STATUS_BEAM",
+    "STATUS_DECAYED",
+    "STATUS_FINAL",
+    "STATUS_TARGET",
+    "ChunkBuffer",
+    "EventBlock",
+    "production_vertices",
+    "to_awkward",
+]
 
 #: Fields of the jagged ``particles`` record, in order.
 PARTICLE_FIELDS = ("pdg", "status", "mother", "E", "px", "py", "pz", "x", "y", "z", "t")
+
+#: Status codes of the record (module docstring; HepMC3 / NuHepMC 1.0 P.R.1).
+STATUS_FINAL = 1
+STATUS_DECAYED = 2
+STATUS_BEAM = 4
+STATUS_TARGET = 20
+#: Statuses of the particles entering the primary vertex.
+INCOMING_STATUSES = (STATUS_BEAM, STATUS_TARGET)
+#: ``mother`` of the incoming particles and of the products of the primary vertex.
+NO_MOTHER = -1
+
+#: Meaning of each status code, for the metadata of every format.
+STATUS_DOCS: dict[int, tuple[str, str]] = {
+    STATUS_FINAL: ("UndecayedPhysical", "final-state particle leaving the event"),
+    STATUS_DECAYED: ("DecayedPhysical", "particle decayed in the record (its decay "
+                                        "products have it as mother)"),
+    STATUS_BEAM: ("IncomingBeam", "incoming beam neutrino"),
+    STATUS_TARGET: ("Target", "target of the scattering: the nucleus (coherent) or the "
+                              "nucleon"),
+}
+
+
+def production_vertices(offsets: npt.NDArray[np.int64], status: npt.NDArray[np.integer],
+                        mother: npt.NDArray[np.integer]
+                        ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Production vertex of every particle of a chunk, by the record's convention.
+
+    Parameters
+    ----------
+    offsets : (n_events + 1,) int
+        Start of each event in the flat particle arrays.
+    status, mother : (n_particles,) int
+        Flat ``particles.status`` and ``particles.mother`` (mother indices are per event).
+
+    Returns
+    -------
+    vertex : (n_particles,) int64
+        -1 for an incoming particle (it enters the primary vertex), 0 for a product of
+        the primary vertex, ``k >= 1`` for a product of the k-th decay vertex of its event
+        (decay vertices numbered in the order in which their first product appears).
+    n_vertices : (n_events,) int64
+        Vertices of each event: 1 + the number of decayed parents.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64)
+    status = np.asarray(status)
+    mother = np.asarray(mother, dtype=np.int64)
+    n_events = offsets.size - 1
+    counts = np.diff(offsets)
+    event = np.repeat(np.arange(n_events, dtype=np.int64), counts)
+    child = np.flatnonzero(mother >= 0)
+    parent = offsets[event[child]] + mother[child]  # flat index of each child's parent
+    parents, first = np.unique(parent, return_index=True)
+    first_child = child[first]
+    opens_vertex = np.zeros(status.size, dtype=bool)  # first product of a decay vertex
+    opens_vertex[first_child] = True
+    opened = np.cumsum(opens_vertex)
+    opened_before = np.concatenate(([0], opened))  # decay vertices before each flat index
+    first_of_event = opened_before[offsets[:-1]]
+    number = np.zeros(status.size, dtype=np.int64)  # decay-vertex number, by its parent
+    number[parents] = (opened - np.repeat(first_of_event, counts))[first_child]
+    vertex = np.zeros(status.size, dtype=np.int64)
+    vertex[child] = number[parent]
+    vertex[np.isin(status, INCOMING_STATUSES)] = -1
+    n_vertices = 1 + opened_before[offsets[1:]] - first_of_event
+    return vertex, n_vertices.astype(np.int64)
 
 
 @dataclass

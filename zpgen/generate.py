@@ -323,6 +323,52 @@ class EventGenerator:
         self.adapted: dict[str, sampler.AdaptedChannel] = {}
         self.summary.setup_seconds = time.perf_counter() - start
 
+    def describe(self) -> dict[str, Any]:
+        """What the run is, for every output file's metadata (JSON-compatible).
+
+        Keys: ``channels`` (names, in index order), ``channel_info`` (per channel: target,
+        nucleus, process id, description, citations; :class:`zpgen.registry.ChannelInfo`),
+        ``particles`` (the new states declared by the process, by PDG number),
+        ``beam_pdg`` (from the flux's flavour), ``beam`` (the flux as an energy histogram
+        in nu/cm^2/POT/GeV, or one energy), ``pot``, ``targets`` (per channel),
+        ``flux_total`` (nu/cm^2/POT), ``atoms`` (target atoms per nuclear code),
+        ``n_atoms`` (their sum: the "atom" of NuHepMC's per-atom cross section) and
+        ``histograms`` (the summary histograms the detector declares,
+        :class:`zpgen.histograms.HistogramSpec`).
+        """
+        process, flux = self.process, self.flux
+        names = list(self.summary.channels)
+        info = {n: process.channel_info(n) for n in names}
+        targets = self.summary.targets
+        atoms: dict[int, float] = {}
+        for n in names:
+            if targets.get(n, 0.0) > 0.0:
+                atoms.setdefault(int(info[n].nucleus_pdg),
+                                 targets[n] / info[n].targets_per_nucleus)
+        edges = np.asarray(getattr(flux, "edges", []), dtype=np.float64)
+        beam: dict[str, Any] = {"pdg": int(flux.pdg), "flavour": str(flux.flavour),
+                                "flux_unit": "cm^-2 POT^-1 GeV^-1"}
+        if getattr(flux, "energy", None) is not None and edges.size == 2:
+            beam.update(type="MonoEnergetic", energy_GeV=float(flux.energy))
+        else:
+            beam.update(type="Histogram", edges_GeV=edges.tolist(),
+                        content=np.asarray(flux.density, dtype=np.float64).tolist(),
+                        content_is_per_width=True)
+        return {
+            "channels": names,
+            "channel_info": {n: info[n].as_dict() for n in names},
+            "particles": {str(p): v.as_dict() for p, v in process.particles().items()},
+            "beam_pdg": int(flux.pdg),
+            "beam": beam,
+            "pot": self.summary.pot,
+            "targets": dict(targets),
+            "flux_total": self.summary.flux_total,
+            "atoms": {str(k): v for k, v in atoms.items()},
+            "n_atoms": float(sum(atoms.values())),
+            "histograms": [spec.as_dict() for spec in
+                           getattr(self.detector, "histograms", list)()],
+        }
+
     def _check_open(self, names: tuple[str, ...], targets: Mapping[str, float]) -> None:
         """Refuse a run in which the flux lies entirely below every channel's threshold."""
         with_targets = [n for n in names if targets.get(n, 0.0) > 0.0]

@@ -14,6 +14,7 @@ jagged ``particles`` record (``pdg``, ``status``, ``mother``, ``E``, ``px``, ``p
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from typing import Any, Protocol, runtime_checkable
 
@@ -22,8 +23,10 @@ import numpy.typing as npt
 
 __all__ = [
     "GROUPS",
+    "ChannelInfo",
     "Detector",
     "Flux",
+    "ParticleInfo",
     "PluginError",
     "Process",
     "Writer",
@@ -44,6 +47,73 @@ GROUPS: dict[str, str] = {
 
 class PluginError(LookupError):
     """A plugin name in the card is not installed, or the plugin rejected its options."""
+
+
+@dataclass(frozen=True)
+class ParticleInfo:
+    """Identity of a particle a process introduces (the single source for every writer).
+
+    Attributes
+    ----------
+    pdg : PDG Monte Carlo number used in the event record
+    name : short unique name (NuHepMC ``AdditionalParticleNumber[<pdg>].Name``)
+    description : one sentence (NuHepMC G.C.5 ``AdditionalParticleInfo[<pdg>].Description``)
+    mass_GeV, width_GeV : mass and total width at the run's model point (GeV)
+    spin : spin J (0.5 for a fermion, 1 for a vector)
+    charge : electric charge in units of e
+    standard : True if ``pdg`` is a code of the PDG numbering scheme for this particle
+        (e.g. 32 for a Z'), False for a generator-specific code
+    """
+
+    pdg: int
+    name: str
+    description: str
+    mass_GeV: float
+    width_GeV: float
+    spin: float
+    charge: float
+    standard: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """What a scattering channel scatters on, for the writers and the cross-section units.
+
+    Attributes
+    ----------
+    name : channel name
+    target_pdg : PDG number of the record's target particle (status 20): the nucleus for
+        coherent scattering, the nucleon for scattering on a nucleon
+    nucleus_pdg : PDG nuclear code (10LZZZAAAI) of the atom's nucleus the target belongs to
+        (1000010010 for the proton of hydrogen)
+    nucleus_mass_GeV : mass of that nucleus (GeV)
+    targets_per_nucleus : channel targets per nucleus (1 for coherent scattering and for
+        hydrogen, Z for the bound protons, A - Z for the bound neutrons)
+    bound : the target is a nucleon bound in a heavier nucleus (NuHepMC writes the
+        nucleus as target, a separation vertex and a nuclear remnant)
+    remnant_pdg : nuclear code of the remnant of a bound channel (0 otherwise)
+    process_id : NuHepMC process id (E.C.1 ranges: 150-199 coherent NC, 250-299
+        quasielastic NC, 750- other)
+    description : what is computed, with the reference it is based on (G.C.5)
+    citations : DOIs of the theory the channel is based on (G.C.3)
+    """
+
+    name: str
+    target_pdg: int
+    nucleus_pdg: int
+    nucleus_mass_GeV: float
+    targets_per_nucleus: int
+    bound: bool
+    remnant_pdg: int
+    process_id: int
+    description: str
+    citations: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @runtime_checkable
@@ -101,6 +171,14 @@ class Process(Protocol):
     name: str
 
     def channels(self) -> tuple[str, ...]:
+        ...
+
+    def channel_info(self, name: str) -> ChannelInfo:
+        """What the channel scatters on (for the writers and the cross-section units)."""
+        ...
+
+    def particles(self) -> Mapping[int, ParticleInfo]:
+        """The new particles the process puts in its events, by PDG number."""
         ...
 
 

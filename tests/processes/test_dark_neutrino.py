@@ -145,6 +145,13 @@ def test_four_momentum_conservation_and_masses(overrides):
                 np.testing.assert_allclose(mass[:, 4], pc.m4, rtol=1e-7)
             np.testing.assert_allclose(mass[:, 1], mass[:, 3], rtol=1e-9)
             np.testing.assert_allclose(mass[:, 6:8], constants.M_E, rtol=1e-5)
+            # the record's convention (zpgen.event_record): beam and target in, nu5 and the
+            # recoil (mother -1) out of the primary vertex, which conserves four-momentum
+            assert list(status[:2]) == [4, 20] and list(mother[:4]) == [-1, -1, -1, -1]
+            primary_out = np.flatnonzero((mother == -1) & (status != 4) & (status != 20))
+            assert list(primary_out) == [2, 3]
+            diff = P[:, primary_out].sum(axis=1) - initial
+            assert np.all(np.abs(diff) <= 1e-9 * initial[:, :1])
             # decays conserve momentum at every vertex (mother index)
             decayed = np.flatnonzero(status == 2)
             nu4_chain = process.nu4_decays and not is_light
@@ -261,7 +268,7 @@ def test_channels_and_info():
     assert info["regime"] == "on-shell" and 0 < info["br_visible"] <= 1
     assert info["alpha_nu5_nu4"] == pytest.approx(alpha_physics_md(0.11, 0.06, 0.03))
     ch = process.channel("H1_proton", FLUX)
-    assert ch.dim == 10 and ch.n_particles == 12 and list(ch.status[:4]) == [4, 11, 2, 1]
+    assert ch.dim == 10 and ch.n_particles == 12 and list(ch.status[:4]) == [4, 20, 2, 1]
     off = DarkNeutrinoProcess.from_card(card("model.mzprime=0.07"))
     assert off.channel("C12_coherent", FLUX).dim == 7  # nu4 cannot decay on shell
     assert not off.nu4_decays

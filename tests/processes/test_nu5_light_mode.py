@@ -42,7 +42,7 @@ MONO = ("flux.name=monochromatic", f"flux.energy={E0}", "flux.flux=3e-10",
         "detector.name=truth")
 PDG_LIGHT = 14
 #: Status codes of real particles (beam, target, final, decayed).
-STATUSES = {4, 11, 1, 2}
+STATUSES = {4, 20, 1, 2}
 
 
 def card(*overrides):
@@ -175,7 +175,7 @@ def test_mode_b_kinematics(overrides):
     assert b.sum() > 1000
     P = ev.momenta[b][:, :8]
     status = np.asarray(ev.status)[b][:, :8]
-    assert np.all(status == [4, 11, 2, 1, 1, 2, 1, 1])
+    assert np.all(status == [4, 20, 2, 1, 1, 2, 1, 1])
     assert np.all(ev.pdg[b][:, [2, 5, 6, 7]] == [PDG_NU5, PDG_ZPRIME, 11, -11])
     assert not np.any(ev.pdg[b] == PDG_NU4)
     if ev.counts is not None:

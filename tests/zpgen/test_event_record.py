@@ -65,13 +65,13 @@ def test_copy_events_scatters_rows_back_to_their_slots():
 def test_event_block_counts_and_per_event_status():
     n, k = 3, 4
     P = np.ones((n, k, 4))
-    status = np.array([[4, 11, 1, 1], [4, 11, 2, 1], [4, 11, 1, 1]], dtype=np.int32)
+    status = np.array([[4, 20, 1, 1], [4, 20, 2, 1], [4, 20, 1, 1]], dtype=np.int32)
     block = EventBlock(f=np.ones(n), fields={"E_nu": np.ones(n)},
                        pdg=np.tile(np.arange(1, k + 1, dtype=np.int32), (n, 1)),
                        status=status, mother=np.full(k, -1, dtype=np.int32), momenta=P,
                        vertices=P, counts=np.array([4, 3, 2]))
     ev = to_awkward(block, {"w": np.ones(n)})
-    assert ak.to_list(ev.particles.status) == [[4, 11, 1, 1], [4, 11, 2], [4, 11]]
+    assert ak.to_list(ev.particles.status) == [[4, 20, 1, 1], [4, 20, 2], [4, 20]]
     buf = ChunkBuffer(n, k, ("E_nu",))
     buf.copy_block(block, 0, slice(None))
     assert ak.to_list(buf.to_awkward().particles.pdg) == [[1, 2, 3, 4], [1, 2, 3], [1, 2]]

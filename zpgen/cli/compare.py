@@ -390,7 +390,7 @@ def write_root(result: dict[str, Any], output: Path, signal_sumw2: npt.ArrayLike
     written to a temporary name and renamed when complete."""
     import uproot
 
-    from zpgen.writers._hist import WeightedHistogram
+    from zpgen.histograms import HistogramSpec, th1d
 
     edges = np.asarray(result["eqe_edges_GeV"], dtype=np.float64)
     signal = np.asarray(result["prediction"], dtype=np.float64)
@@ -406,10 +406,11 @@ def write_root(result: dict[str, Any], output: Path, signal_sumw2: npt.ArrayLike
     try:
         with uproot.recreate(tmp) as f:
             for name, (values, variances) in contents.items():
-                h = WeightedHistogram(name, "E_QE", edges, "E_QE [GeV]")
-                h.sumw[1:-1] = values
-                h.sumw2[1:-1] = variances
-                f[name] = h.to_writable()
+                spec = HistogramSpec(name, name, "E_QE", tuple(edges), "E_QE [GeV]",
+                                     "events / bin")
+                flow = np.zeros(edges.size + 1)
+                f[name] = th1d(spec, np.concatenate(([0.0], values, [0.0])),
+                               np.concatenate(([0.0], variances, [0.0])) + 0 * flow)
             f["zpgen_compare"] = json.dumps({k: v for k, v in result.items()
                                              if k != "shapes"})
         os.replace(tmp, output)

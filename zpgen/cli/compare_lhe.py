@@ -34,7 +34,15 @@ examples:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zpgen.compare_lhe import CompareError, compare, parse_observables, plot, read_sample
+    from zpgen.compare_lhe import (
+        CompareError,
+        compare,
+        input_format,
+        parse_observables,
+        particle_ids,
+        plot,
+        read_sample,
+    )
 
     try:
         names = parse_observables(args.observables)
@@ -45,8 +53,11 @@ def run(args: argparse.Namespace) -> int:
                                f"{args.xsec_tolerance}")
         if args.bins < 2:
             raise CompareError(f"--bins: must be >= 2, got {args.bins}")
-        a = read_sample(args.first, args.channel)
-        b = read_sample(args.second, args.channel)
+        input_format(args.first)
+        input_format(args.second)
+        ids = particle_ids(args.first, args.second)
+        a = read_sample(args.first, args.channel, ids)
+        b = read_sample(args.second, args.channel, ids)
         result = compare(a, b, names, nbins=args.bins, threshold=args.threshold,
                          xsec_tolerance=args.xsec_tolerance)
     except CompareError as exc:

@@ -43,10 +43,12 @@ examples:
 """
 
 
-def _run_info(card: Card, summary: Any, channels: list[str], grid: Any,
-              n_jobs: int | None) -> dict[str, Any]:
+def _run_info(card: Card, engine: Any, grid: Any, n_jobs: int | None) -> dict[str, Any]:
+    """The run document of every output file: the engine's description of the run
+    (:meth:`zpgen.generate.EventGenerator.describe`) plus the card and the provenance."""
     overrides = "".join(f"# --set {o}\n" for o in card.overrides)
     text = card.text if card.text else ""
+    summary = engine.summary
     info = {
         "generator": "zpgen",
         "version": __version__,
@@ -56,13 +58,8 @@ def _run_info(card: Card, summary: Any, channels: list[str], grid: Any,
         "seed": summary.seed,
         "job_index": summary.job_index,
         "n_events": summary.n_requested,
-        "channels": channels,
-        "pot": summary.pot,
-        "targets": summary.targets,
+        **engine.describe(),
         "command": " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "beam_pdg": 14,
-        "target_pdg": 1000060120,
-        "xsec_target_scale": "PerTargetOfChannel",
         "grid": grid.info() if grid is not None else None,
     }
     if n_jobs is not None:
@@ -151,11 +148,10 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
         stream.engine.adapt()
     except (GenerationError, GridError) as exc:
         raise CardError(str(exc)) from None
-    channels = list(stream.engine.channels)
     output = os.fspath(output)
     writer = writer_for_path(output, fmt)
     with writer:
-        writer.open(output, _run_info(card, stream.summary, channels, grid, n_jobs))
+        writer.open(output, _run_info(card, stream.engine, grid, n_jobs))
         write_stream(stream, writer, threaded=writer_thread)
         summary = stream.summary
         info = summary.as_dict()

@@ -74,8 +74,11 @@ COLUMN_DOCS: dict[str, tuple[str, str]] = {
     "true_asymmetry": ("", "true energy asymmetry of the pair"),
     "n_particles": ("", "number of particles in the event (ROOT counter branch)"),
     "particles.pdg": ("", "PDG Monte Carlo particle number"),
-    "particles.status": ("", "1 final, 2 decayed intermediate, 4 incoming beam, 11 target"),
-    "particles.mother": ("", "index of the mother in the event, -1 for none"),
+    "particles.status": ("", "1 final, 2 decayed in the record, 4 incoming beam, 20 target "
+                             "(HepMC3/NuHepMC codes)"),
+    "particles.mother": ("", "index in the event of the particle whose decay made this one; "
+                             "-1 for the beam, the target and the products of the "
+                             "scattering (zpgen.event_record)"),
     "particles.E": ("GeV", "energy"),
     "particles.px": ("GeV", "momentum x"),
     "particles.py": ("GeV", "momentum y"),

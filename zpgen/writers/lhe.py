@@ -1,30 +1,46 @@
-"""Les Houches Event (LHE 3.0) output with pylhe's dataclasses and serialisers.
+"""Les Houches Event (LHE 3.0) output: header and init through pylhe, events as text.
 
-* ``<header>``: ``<zpgen_card>`` (the run card, TOML), ``<zpgen_run_info>`` (JSON run
-  document: version, seed, command, channels, POT, totals, units), ``<zpgen_weights>``
-  (what the weights mean) and ``<initrwgt>`` declaring the weights ``CV`` and ``xsec_pb``.
-* ``<init>``: beam A = the neutrino (PDG of the beam particles, 14 for nu_mu), beam B =
-  the target (most frequent target PDG); E_A = the w-weighted mean neutrino energy [GeV],
-  E_B = 0 (target at rest); IDWTUP = -4; one process line per channel with XSECUP = the
-  channel's flux-averaged cross section [pb], XERRUP = its error [pb] if given (else 0),
-  XMAXUP = the largest CV weight of the channel, LPRUP = NuHepMC process id.
-* ``<event>``: XWGTUP = w, the CV weight in *expected events* (not pb: the sum over the
-  file is the expected number of events for the exposure); SCALUP = sqrt(-t) [GeV];
-  AQEDUP = alpha(0), AQCDUP = 0.  Particles in GeV; ISTUP -1 incoming (zpgen status 4
-  and 11), 1 final, 2 intermediate; MOTHUP 1-based (primary products point to both
-  incoming lines); SPINUP 9 (unknown).  ``<rwgt>`` holds ``CV`` = w and ``xsec_pb`` =
-  w_xsec in pb.  A comment line ``#zpgen`` lists every event-level column and the
-  interaction vertex (cm) as ``name=value``.
+Weights (Les Houches accord, hep-ph/0109068 and LHEF, hep-ph/0609017)
+----------------------------------------------------------------------
+``IDWTUP = -4``: weighted events, weights may be signed, ``XWGTUP`` in pb, and the mean of
+``XWGTUP`` over the file is the total cross section.  zpgen writes
 
-Every floating-point number is written with 17 significant digits (``%.16e``; pylhe's
-default formats keep 11 for weights and 9 for momenta, and 5 in ``<rwgt>``), so the file
-round-trips float64 exactly.  The header is written at close (events stream to a
-temporary body first), so the init block carries the final totals.
+``XWGTUP = N * w * 1e36 / (POT * Phi_tot * N_atoms)``
+
+(``N`` events in the file, ``w`` the CV weight in expected events, ``Phi_tot`` the
+integrated flux in nu/cm^2/POT, ``N_atoms`` the target atoms of the detector), so the
+mean of XWGTUP is the flux-averaged total cross section per target atom in pb, the same
+number NuHepMC files carry (:func:`zpgen.writers.hepmc.fatx_per_atom_pb`).  Each
+process line (one per channel) has ``XSECUP`` = the sum of its events' XWGTUP / N (its
+share of that cross section, per atom of the target material), ``XERRUP`` its Monte
+Carlo error and ``XMAXUP`` its largest XWGTUP.  A channel's cross section per target
+particle of its own (per 12C nucleus, per proton, ...) is ``XSECUP * N_atoms /
+targets[channel]`` (``zpgen_run_info``: ``n_atoms``, ``targets``; also
+``totals.sigma_cm2``).  The CV weight itself (expected events for the exposure) is the
+``<rwgt>`` weight ``CV``.
+
+Record (from :mod:`zpgen.event_record`)
+---------------------------------------
+``ISTUP``: -1 incoming (the beam and the target: status 4 and 20), 1 final, 2 decayed
+intermediate.  ``MOTHUP``: (0 0) for incoming lines, (1 2) for the products of the
+primary vertex, (m m) for the products of the decay of line m (1-based).  ``VTIMUP``: the
+proper decay length c tau in mm of a decayed particle (its flight distance in its rest
+frame, from the production and decay vertices), 0 otherwise.  ``SPINUP`` 9 (unknown).
+``SCALUP`` = sqrt(-t) [GeV]; ``AQEDUP`` = alpha(0), ``AQCDUP`` = 0.  A comment line
+``#zpgen`` lists every event-level column as ``name=value``.
+
+``<init>``: beam A = the neutrino (PDG from the flux), beam B = the most frequent target
+PDG; E_A = the w-weighted mean neutrino energy [GeV], E_B = 0 (target at rest).  The
+header holds ``<zpgen_card>`` (TOML), ``<zpgen_run_info>`` (JSON run document, with the
+particles the process declares), ``<zpgen_weights>`` and ``<initrwgt>``.  Every float is
+written with 17 significant digits, so the file round-trips float64 exactly; the header
+is written at close (events stream to a temporary body first), when the totals are known.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import shutil
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -35,13 +51,17 @@ from typing import Any, TextIO
 import awkward as ak
 import numpy as np
 
+from zpgen.event_record import STATUS_BEAM, STATUS_DECAYED, STATUS_TARGET, production_vertices
+
 from ._base import CM2_TO_PB, AtomicWriter, WriterError, dumps, flat_particles
 from .hepmc import process_ids
 
-__all__ = ["LHEWriter", "lhe_format"]
+__all__ = ["IDWTUP", "LHEWriter", "lhe_format"]
 
 ALPHA_EM = 1.0 / 137.035999084
-STATUS_LHE = {4: -1, 11: -1, 1: 1, 2: 2}
+#: Les Houches weight strategy: weighted events, XWGTUP in pb averaging to the cross section.
+IDWTUP = -4
+CM_TO_MM = 10.0
 
 
 def lhe_format() -> Any:
@@ -64,8 +84,22 @@ def lhe_format() -> Any:
     )
 
 
+def xwgtup_per_w(run_info: Mapping[str, Any]) -> float:
+    """``XWGTUP / w`` of a file (module docstring): ``N * 1e36 / (POT Phi_tot N_atoms)``."""
+    try:
+        n = int(run_info["n_events"])
+        denom = (float(run_info["pot"]) * float(run_info["flux_total"])
+                 * float(run_info["n_atoms"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WriterError(f"lhe writer: run_info lacks {exc}: XWGTUP in pb needs n_events, "
+                          "pot, flux_total and n_atoms") from None
+    if not denom > 0:
+        raise WriterError("lhe writer: POT x flux x atoms must be > 0 for XWGTUP in pb")
+    return n * CM2_TO_PB / denom
+
+
 class LHEWriter(AtomicWriter):
-    """Stream events to an LHE 3.0 file through pylhe; atomic."""
+    """Stream events to an LHE 3.0 file; atomic (module docstring)."""
 
     name = "lhe"
     suffixes = (".lhe",)
@@ -75,76 +109,89 @@ class LHEWriter(AtomicWriter):
         self._body: TextIO | None = None
         self._body_path: Path | None = None
         self._fmt: Any = None
-        self._procid: dict[str, int] = {}
+        self._procid: list[int] = []
         self._beams: Counter[int] = Counter()
         self._targets: Counter[int] = Counter()
-        self._wmax: dict[int, float] = {}
+        self._xmax: dict[int, float] = {}
+        self._xsum: dict[int, float] = {}
         self._sum_w_enu = 0.0
+        self._scale = 0.0
 
     def _start(self, tmp_path: Path) -> None:
         try:
             import pylhe  # noqa: F401
         except ImportError as exc:  # pragma: no cover
             raise WriterError("LHE output needs pylhe: pip install 'zpgen[formats]'") from exc
+        self._scale = xwgtup_per_w(self.run_info)
         self._fmt = lhe_format()
         self._body_path = self.temp_name(".part-body")
         self._extra_tmp.append(self._body_path)
         self._body = open(self._body_path, "w", encoding="utf-8")  # noqa: SIM115
-        self._procid = process_ids(list(self.run_info.get("channels", [])))
+        channels = list(self.run_info.get("channels", []))
+        described = dict(self.run_info.get("channel_info", {}) or {})
+        fallback = process_ids(channels)
+        self._procid = [int(dict(described.get(c, {})).get("process_id", fallback[c]))
+                        for c in channels]
 
     def _write(self, chunk: Any) -> None:
-        import pylhe
-
         assert self._body is not None
-        channels = list(self.run_info.get("channels", []))
         offsets, fl = flat_particles(chunk)
-        cols = {c: ak.to_numpy(chunk[c]) for c in (self.columns or [])}
+        vertex, _ = production_vertices(offsets, fl["status"], fl["mother"])
+        status, mother, pdg = fl["status"], fl["mother"].astype(np.int64), fl["pdg"]
+        E, px, py, pz = fl["E"], fl["px"], fl["py"], fl["pz"]
+        mass = np.sqrt(np.maximum(E * E - px * px - py * py - pz * pz, 0.0))
+        ctau = self._proper_decay_length_mm(offsets, fl, mass)
+        incoming = (status == STATUS_BEAM) | (status == STATUS_TARGET)
+        istup = np.where(incoming, -1, np.where(status == STATUS_DECAYED, 2, 1))
+        m1 = np.where(incoming, 0, np.where(vertex == 0, 1, mother + 1))
+        m2 = np.where(incoming, 0, np.where(vertex == 0, 2, mother + 1))
         w = ak.to_numpy(chunk["w"]).astype(np.float64)
-        wx = ak.to_numpy(chunk["w_xsec"]).astype(np.float64) * CM2_TO_PB
+        xw = w * self._scale
         tt = ak.to_numpy(chunk["t"]).astype(np.float64)
         ch = ak.to_numpy(chunk["channel"]).astype(np.int64)
-        mass = np.sqrt(np.maximum(fl["E"] ** 2 - fl["px"] ** 2 - fl["py"] ** 2 - fl["pz"] ** 2,
-                                  0.0))
         self._sum_w_enu += float(np.sum(w * ak.to_numpy(chunk["E_nu"])))
-        status = fl["status"]
-        self._beams.update(fl["pdg"][status == 4].tolist())
-        self._targets.update(fl["pdg"][status == 11].tolist())
-        out = []
+        self._beams.update(pdg[status == STATUS_BEAM].tolist())
+        self._targets.update(pdg[status == STATUS_TARGET].tolist())
+        cols = [(c, ak.to_numpy(chunk[c]).tolist()) for c in (self.columns or [])]
+        lines = [f"{pdg[j]:9d} {istup[j]:3d} {m1[j]:3d} {m2[j]:3d}   0   0 {px[j]: .16e} "
+                 f"{py[j]: .16e} {pz[j]: .16e} {E[j]: .16e} {mass[j]: .16e} {ctau[j]: .16e} 9.0"
+                 for j in range(pdg.size)]
+        out: list[str] = []
         for i in range(len(chunk)):
             a, b = int(offsets[i]), int(offsets[i + 1])
-            st = status[a:b]
-            inc = np.flatnonzero((st == 4) | (st == 11))
-            m_in = (int(inc[0]) + 1, int(inc[-1]) + 1) if len(inc) else (0, 0)
-            parts = []
-            for j in range(a, b):
-                s = int(status[j])
-                mo = int(fl["mother"][j])
-                if s in (4, 11):
-                    m1 = m2 = 0
-                elif mo < 0:
-                    m1, m2 = m_in
-                else:
-                    m1 = m2 = mo + 1
-                parts.append(pylhe.LHEParticle(
-                    id=int(fl["pdg"][j]), status=STATUS_LHE.get(s, s), mother1=m1, mother2=m2,
-                    color1=0, color2=0, px=float(fl["px"][j]), py=float(fl["py"][j]),
-                    pz=float(fl["pz"][j]), e=float(fl["E"][j]), m=float(mass[j]),
-                    lifetime=0.0, spin=9.0))
             c = int(ch[i])
-            name = channels[c] if 0 <= c < len(channels) else f"channel{c}"
-            pid = self._procid.setdefault(name, 750 + len(self._procid))
-            self._wmax[pid] = max(self._wmax.get(pid, 0.0), abs(float(w[i])))
-            comment = "#zpgen " + " ".join(f"{k}={v[i].item()!r}" for k, v in cols.items())
-            ev = pylhe.LHEEvent(
-                eventinfo=pylhe.LHEEventInfo(
-                    nparticles=b - a, pid=pid, weight=float(w[i]),
-                    scale=float(np.sqrt(max(-tt[i], 0.0))), aqed=ALPHA_EM, aqcd=0.0),
-                particles=parts, optional=[comment])
-            text = ev.tolhe(lheformat=self._fmt)
-            rwgt = (f"<rwgt>\n <wgt id='CV'>{float(w[i]):.16e}</wgt>\n"
-                    f" <wgt id='xsec_pb'>{float(wx[i]):.16e}</wgt>\n</rwgt>\n")
-            out.append(text[: -len("</event>")] + rwgt + "</event>\n")
+            pid = self._procid[c] if 0 <= c < len(self._procid) else 750 + c
+            x = float(xw[i])
+            self._xsum[pid] = self._xsum.get(pid, 0.0) + x
+            self._xmax[pid] = max(self._xmax.get(pid, 0.0), abs(x))
+            scale = math.sqrt(max(-float(tt[i]), 0.0))
+            comment = " ".join(f"{k}={v[i]!r}" for k, v in cols)
+            out.append(f"<event>\n{b - a:3d} {pid:6d} {x: .16e} {scale: .16e} "
+                       f"{ALPHA_EM: .16e} {0.0: .16e}\n")
+            out.append("\n".join(lines[a:b]))
+            out.append(f"\n#zpgen {comment}\n<rwgt>\n <wgt id='CV'>{float(w[i]):.16e}</wgt>\n"
+                       "</rwgt>\n</event>\n")
         self._body.write("".join(out))
+
+    @staticmethod
+    def _proper_decay_length_mm(offsets: np.ndarray, fl: Mapping[str, np.ndarray],
+                                mass: np.ndarray) -> np.ndarray:
+        """c tau (mm) of each decayed particle: flight from its production vertex to the
+        production vertex of its products, times m/|p|; 0 for the others."""
+        mother = fl["mother"].astype(np.int64)
+        counts = np.diff(offsets)
+        event = np.repeat(np.arange(counts.size), counts)
+        child = np.flatnonzero(mother >= 0)
+        parent = offsets[event[child]] + mother[child]
+        ctau = np.zeros(mass.size)
+        if child.size == 0:
+            return ctau
+        d = np.sqrt(sum((fl[k][child] - fl[k][parent]) ** 2 for k in ("x", "y", "z")))
+        p = np.sqrt(fl["px"][parent] ** 2 + fl["py"][parent] ** 2 + fl["pz"][parent] ** 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            proper = np.where(p > 0, d * mass[parent] / p, 0.0) * CM_TO_MM
+        ctau[parent] = proper
+        return ctau
 
     def _header(self, totals: Mapping[str, Any]) -> Any:
         import pylhe
@@ -157,34 +204,37 @@ class LHEWriter(AtomicWriter):
         card = element("zpgen_card", self.card_text())
         info = element("zpgen_run_info", dumps(self.metadata(totals)))
         wdoc = element("zpgen_weights",
-                       "XWGTUP and rwgt 'CV' = w: expected number of events for the exposure "
-                       "(sum over the file = expected events, NOT pb); rwgt 'xsec_pb' = "
-                       "w_xsec in pb (sum = flux-averaged cross section); XSECUP per "
-                       "process in pb.")
+                       f"IDWTUP = {IDWTUP}: XWGTUP in pb, its mean over the file = the "
+                       "flux-averaged total cross section per target atom (XWGTUP = N w "
+                       "1e36/(POT flux_total n_atoms)); XSECUP per process = its share. "
+                       "rwgt 'CV' = w: expected number of events for the exposure (sum over "
+                       "the file = expected events). A channel's cross section per target "
+                       "particle of its own = XSECUP * n_atoms / targets[channel] "
+                       "(zpgen_run_info).")
         init_rwgt = pylhe.LHEInitRWGT(entries=[pylhe.LHEInitRWGTWeightGroup(
-            name="zpgen", weights=[pylhe.LHEInitRWGTWeight(id="CV", name="CV (events)"),
-                                   pylhe.LHEInitRWGTWeight(id="xsec_pb", name="w_xsec (pb)")])])
+            name="zpgen", weights=[pylhe.LHEInitRWGTWeight(id="CV", name="CV (events)")])])
         return pylhe.LHEHeader(initrwgt=init_rwgt, extra_elements=[card, info, wdoc])
 
     def _init(self, totals: Mapping[str, Any]) -> Any:
         import pylhe
 
-        sigma = dict(totals.get("sigma_cm2", {}) or {})
-        err = dict(totals.get("sigma_err_cm2", {}) or {})
+        n = max(self.n_written, 1)
+        channels = list(self.run_info.get("channels", []))
+        per_channel = dict((totals.get("run_summary", {}) or {}).get("channels", {}) or {})
         procs = []
-        for name, pid in self._procid.items():
-            procs.append(pylhe.LHEProcInfo(
-                xSection=float(sigma.get(name, 0.0)) * CM2_TO_PB,
-                error=float(err.get(name, 0.0)) * CM2_TO_PB,
-                unitWeight=self._wmax.get(pid, 0.0), procId=pid))
+        for name, pid in zip(channels, self._procid, strict=True):
+            err_events = float(dict(per_channel.get(name, {})).get("expected_events_err",
+                                                                   0.0) or 0.0)
+            err = err_events * self._scale / n if math.isfinite(err_events) else 0.0
+            procs.append(pylhe.LHEProcInfo(xSection=self._xsum.get(pid, 0.0) / n, error=err,
+                                           unitWeight=self._xmax.get(pid, 0.0), procId=pid))
         beam = self._beams.most_common(1)[0][0] if self._beams else int(
             self.run_info.get("beam_pdg", 14))
-        target = self._targets.most_common(1)[0][0] if self._targets else int(
-            self.run_info.get("target_pdg", 1000060120))
+        target = self._targets.most_common(1)[0][0] if self._targets else 0
         e_beam = self._sum_w_enu / self.sum_w if self.sum_w > 0 else 0.0
         info = pylhe.LHEInitInfo(beamA=int(beam), beamB=int(target), energyA=e_beam,
                                  energyB=0.0, PDFgroupA=0, PDFgroupB=0, PDFsetA=0, PDFsetB=0,
-                                 weightingStrategy=-4, numProcesses=len(procs))
+                                 weightingStrategy=IDWTUP, numProcesses=len(procs))
         gen = pylhe.LHEGenerator(name=str(self.run_info.get("generator", "zpgen")),
                                  version=str(self.run_info.get("version", "unknown")),
                                  description="dark-Z' / sterile-neutrino upscattering")
@@ -196,6 +246,11 @@ class LHEWriter(AtomicWriter):
         assert self._body is not None and self.tmp_path is not None
         self._body.close()
         self._body = None
+        expected = int(self.run_info["n_events"])
+        if self.n_written and self.n_written != expected:
+            raise WriterError(f"lhe writer: {self.n_written} events written, run_info says "
+                              f"{expected}: XWGTUP (scaled by N) would not average to the "
+                              "cross section")
         lhe = pylhe.LHEFile(init=self._init(totals), header=self._header(totals),
                             comment=f"generated by zpgen {self.run_info.get('version', '')}")
         head = lhe.tolhe(lheformat=self._fmt)

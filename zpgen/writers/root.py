@@ -1,4 +1,4 @@
-"""ROOT output with uproot: a flat TTree ``events`` plus run metadata and histograms.
+"""ROOT output with uproot: a TTree ``events``, run metadata and the detector's histograms.
 
 Layout of the file
 ------------------
@@ -7,31 +7,41 @@ Layout of the file
     branch (``w`` [expected events], ``w_xsec`` [cm^2], ``channel``, ``E_nu`` [GeV],
     ``t`` [GeV^2], ``vtx_x/y/z`` [cm], reconstructed columns ...), and the particles as
     jagged branches sharing one counter ``n_particles``: ``p_pdg``, ``p_status``,
-    ``p_mother`` (index in the event, -1 none), ``p_E``, ``p_px``, ``p_py``, ``p_pz``
-    [GeV], ``p_x``, ``p_y``, ``p_z`` [cm], ``p_t`` [ns].  Each is a separate 1D jagged
-    branch (never ``var * 4`` inner arrays, which uproot writes corruptly).
+    ``p_mother``, ``p_E``, ``p_px``, ``p_py``, ``p_pz`` [GeV], ``p_x``, ``p_y``, ``p_z``
+    [cm], ``p_t`` [ns].  ``p_status`` and ``p_mother`` follow the record's convention
+    (:mod:`zpgen.event_record`): status 4 beam, 20 target, 2 decayed, 1 final;
+    ``p_mother`` = index (in the event) of the particle whose decay made this one, -1 for
+    the beam, the target and the products of the scattering.  Each branch's title is its
+    meaning and unit (``TTree::Print`` shows them).  Each is a separate 1D jagged branch
+    (never ``var * 4`` inner arrays, which uproot writes corruptly).
 ``zpgen_card`` (TObjString)
     the run card as TOML text.
 ``zpgen_run_info`` (TObjString)
-    JSON: generator, version, seed, command, channels, POT, totals given to ``close``,
-    what was written (n_events, sum of w, sum of w_xsec), and ``columns`` with the unit
-    of every branch (uproot cannot set branch titles, which hold the leaf list).
-``h_E_vis``, ``h_E_QE``, ``h_cos_theta`` (TH1D)
-    sum of w per bin with sum-of-w^2 errors, when those columns exist; E_QE uses the
-    official MiniBooNE binning.
+    JSON: generator, version, seed, command, channels, particles, POT, totals given to
+    ``close``, what was written (n_events, sum of w, sum of w_xsec), and ``columns`` with
+    the unit of every branch.
+Histograms (TH1D, Sumw2 errors, titles and axis titles with units)
+    those the detector declares (:mod:`zpgen.histograms`); for MiniBooNE-like detectors
+    ``h_E_QE``, ``h_E_vis``, ``h_cos_theta``: the expected *selected* events
+    ``sum(w * w_eff * passes)`` in the binnings of MiniBooNE's released spectra (stack
+    them on the released background as they are), and ``h_*_before_selection``:
+    ``sum(w)`` before efficiency and selection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import awkward as ak
 import numpy as np
 
-from ._base import PARTICLE_FIELDS, AtomicWriter, WriterError, dumps
-from ._hist import HistogramSet
+from zpgen.histograms import HistogramSet, HistogramSpec, th1d_of_hist
+
+from ._base import COLUMN_DOCS, PARTICLE_FIELDS, AtomicWriter, WriterError, dumps
 
 __all__ = ["COUNTER", "PARTICLE_PREFIX", "TREE", "RootWriter"]
 
@@ -42,12 +52,61 @@ TREE_TITLE = ("zpgen events: w = expected events (sum = expected events for the 
               "w_xsec [cm^2] (sum = flux-averaged cross section); units in zpgen_run_info")
 
 
+_TITLE_LOCK = threading.Lock()
+
+
+def branch_title(name: str, units: Mapping[str, str] | None = None) -> str:
+    """Title of a branch: meaning and unit (``COLUMN_DOCS``), e.g. ``"true neutrino energy
+    [GeV]"``; the bare name for a column without documentation."""
+    key = f"particles.{name[len(PARTICLE_PREFIX):]}" if name.startswith(PARTICLE_PREFIX) \
+        else name
+    if name == COUNTER:
+        key = "n_particles"
+    unit, doc = COLUMN_DOCS.get(key, ("", ""))
+    unit = dict(units or {}).get(key, unit)
+    if not doc:
+        return name
+    return f"{doc} [{unit}]" if unit else doc
+
+
+@contextlib.contextmanager
+def _branch_titles(titles: Mapping[str, str]) -> Iterator[None]:
+    """Give the branches made inside the block these titles.
+
+    uproot (5.x) has no option for branch titles: it writes the leaf list ("w/D") as the
+    title when the tree is made.  This wraps the private method that builds a branch's
+    metadata, for the duration of one ``mktree``; the leaves keep their leaf-list titles,
+    which is what ROOT and uproot read the types from.  If uproot's internals change, the
+    titles fall back to the leaf lists (tests/zpgen/writers check the titles).
+    """
+    try:
+        from uproot.writing import _cascadetree
+        original = _cascadetree.Tree._branch_np
+    except (ImportError, AttributeError):  # pragma: no cover - other uproot versions
+        yield
+        return
+
+    def titled(self: Any, branch_name: str, *args: Any, **kwargs: Any) -> Any:
+        data = original(self, branch_name, *args, **kwargs)
+        if branch_name in titles and isinstance(data, dict):
+            data["fTitle"] = titles[branch_name]
+        return data
+
+    with _TITLE_LOCK:
+        _cascadetree.Tree._branch_np = titled
+        try:
+            yield
+        finally:
+            _cascadetree.Tree._branch_np = original
+
+
 class RootWriter(AtomicWriter):
     """Stream events to a ROOT file (TTree ``events``) with uproot; atomic.
 
     Parameters
     ----------
-    histograms : write the E_vis / E_QE / cos_theta TH1D summaries (default True)
+    histograms : write the histograms the detector declares (``run_info["histograms"]``;
+        default True)
     compression : uproot compression, e.g. ``uproot.ZLIB(4)``; default ``uproot.ZSTD(1)``:
         measured on 2e5 default-card events it writes 3.4x faster than ZLIB(1) (1.2 s vs
         3.9 s) into a 3 % smaller file (597 vs 614 bytes/event); ROOT reads ZSTD since 6.20.
@@ -62,13 +121,22 @@ class RootWriter(AtomicWriter):
         self.compression = compression
         self._file: Any = None
         self._tree: Any = None
-        self._hists = HistogramSet()
+        self._hists = HistogramSet([])
 
     def _start(self, tmp_path: Path) -> None:
         import uproot
 
         compression = uproot.ZSTD(1) if self.compression is None else self.compression
         self._file = uproot.recreate(str(tmp_path), compression=compression)
+        self._hists = HistogramSet([HistogramSpec.from_dict(d) for d in
+                                    self.run_info.get("histograms", []) or []])
+
+    def _mktree(self, types: Mapping[str, Any]) -> Any:
+        units = self.run_info.get("units")
+        titles = {k: branch_title(k, units) for k in (*types, COUNTER)}
+        with _branch_titles(titles):
+            return self._file.mktree(TREE, dict(types), title=TREE_TITLE,
+                                     counter_name=lambda _: COUNTER)
 
     def _branches(self, chunk: Any) -> dict[str, Any]:
         assert self.columns is not None
@@ -93,8 +161,7 @@ class RootWriter(AtomicWriter):
                     types[k] = v.dtype
                 else:
                     types[k] = v.type.content
-            self._tree = self._file.mktree(TREE, types, title=TREE_TITLE,
-                                           counter_name=lambda _: COUNTER)
+            self._tree = self._mktree(types)
         self._tree.extend(data)
         if self.histograms:
             self._hists.fill(chunk)
@@ -106,13 +173,12 @@ class RootWriter(AtomicWriter):
             for f in PARTICLE_FIELDS:
                 types[PARTICLE_PREFIX + f] = ("var * int32" if f in ("pdg", "status", "mother")
                                               else "var * float64")
-            self._tree = self._file.mktree(TREE, types, title=TREE_TITLE,
-                                           counter_name=lambda _: COUNTER)
+            self._tree = self._mktree(types)
         self._file["zpgen_card"] = self.card_text()
         self._file["zpgen_run_info"] = dumps(self.metadata(totals))
         if self.histograms:
-            for name, h in self._hists.items():
-                self._file[name] = h.to_writable()
+            for spec, h in self._hists.items():
+                self._file[spec.name] = th1d_of_hist(spec, h)
         self._file.close()
         self._file = None
 

@@ -1,8 +1,10 @@
 """Synthetic, momentum-conserving event chunks in the generator's chunk format.
 
-Each event: nu_mu (status 4) + target (status 11) -> nu5 (status 2) + recoil (status 1),
-nu5 -> nu4 + Z' (status 2), Z' -> e- e+ (status 1).  Every fifth event omits the Z' line
-(nu5 -> nu4 e- e+ directly) so that the particle lists are genuinely jagged.  Energies in
+Each event: nu_mu (status 4) + target (status 20) -> nu5 (status 2) + recoil (status 1),
+nu5 -> nu4 + Z' (status 2), Z' -> e- e+ (status 1), in the record's convention
+(zpgen.event_record: nu5 and the recoil, the products of the primary vertex, have mother
+-1).  Every fifth event omits the Z' line (nu5 -> nu4 e- e+ directly) so that the particle
+lists are genuinely jagged.  Energies in
 GeV, positions in cm, times in ns.
 """
 
@@ -14,11 +16,13 @@ import awkward as ak
 import numpy as np
 import pytest
 
-NU5, NU4, ZP = 9900015, 9900014, 32
+NU5, NU4, ZP = 9900014, 9900012, 32
 M5, M4, MZ, ME = 0.110, 0.060, 0.030, 0.000511
 TARGETS = {0: (1000060120, 11.17486), 1: (2212, 0.938272)}
 CHANNELS = ["C12_coherent", "H1_proton"]
 POT = 1.875e21
+FLUX_TOTAL = 5.19e-10
+N_ATOMS = 1.158e32
 EXPECTED = 123.456789
 FATX_CM2 = 3.21e-40
 
@@ -90,7 +94,7 @@ def make_chunk(n: int, seed: int = 1, offset: int = 0, n_total: int | None = Non
     pdg, status, mother, mom, pos = [], [], [], [], []
     counts = np.empty(n, dtype=np.int64)
     for i in range(n):
-        rows = [(14, 4, -1, nu[i], vtx[i], t0[i]), (tpdg[i], 11, -1, tgt[i], vtx[i], t0[i]),
+        rows = [(14, 4, -1, nu[i], vtx[i], t0[i]), (tpdg[i], 20, -1, tgt[i], vtx[i], t0[i]),
                 (NU5, 2, -1, n5[i], vtx[i], t0[i]), (tpdg[i], 1, -1, rec[i], vtx[i], t0[i]),
                 (NU4, 1, 2, n4[i], dpos[i], dt[i])]
         if with_z[i]:
@@ -133,19 +137,46 @@ def make_chunk(n: int, seed: int = 1, offset: int = 0, n_total: int | None = Non
         "E_QE": E_vis * rng.uniform(0.8, 1.2, n),
         "one_ring": cos_ee > 0.99,
         "w_eff": rng.uniform(0.2, 0.4, n),
+        "passes": cos_ee > 0.9,
         "particles": particles,
     }
     return ak.zip(fields, depth_limit=1)
 
 
 def make_run_info(**extra: Any) -> dict[str, Any]:
+    """Run document of the synthetic chunks (65 events), as the engine describes a run."""
+    from zpgen.detectors._common import miniboone_histograms
+
     info: dict[str, Any] = {
         "generator": "zpgen", "version": "0.1.0", "card": CARD,
         "card_dict": {"run": {"seed": 17, "n_events": 1000, "output": "events.root"},
                       "model": {"m4": 0.06, "m5": 0.11, "mzprime": 0.03}},
-        "seed": 17, "channels": list(CHANNELS),
+        "seed": 17, "n_events": 65, "channels": list(CHANNELS),
+        "channel_info": {
+            "C12_coherent": {"process_id": 150, "target_pdg": 1000060120,
+                             "nucleus_pdg": 1000060120, "nucleus_mass_GeV": 11.17486,
+                             "targets_per_nucleus": 1, "bound": False, "remnant_pdg": 0,
+                             "description": "coherent on 12C", "citations": ["10.1/x"]},
+            "H1_proton": {"process_id": 252, "target_pdg": 2212, "nucleus_pdg": 1000010010,
+                          "nucleus_mass_GeV": 0.938272, "targets_per_nucleus": 1,
+                          "bound": False, "remnant_pdg": 0, "description": "on hydrogen",
+                          "citations": []}},
+        "particles": {str(NU5): {"pdg": NU5, "name": "nu5", "description": "heavier sterile",
+                                 "mass_GeV": M5, "width_GeV": 1e-7, "spin": 0.5,
+                                 "charge": 0.0, "standard": False},
+                      str(NU4): {"pdg": NU4, "name": "nu4", "description": "lighter sterile",
+                                 "mass_GeV": M4, "width_GeV": 1e-20, "spin": 0.5,
+                                 "charge": 0.0, "standard": False},
+                      str(ZP): {"pdg": ZP, "name": "Zprime", "description": "dark Z'",
+                                "mass_GeV": MZ, "width_GeV": 1e-9, "spin": 1.0,
+                                "charge": 0.0, "standard": True}},
         "units": {"E_nu": "GeV", "t": "GeV^2", "w_xsec": "cm^2", "vtx_x": "cm"},
-        "pot": POT, "command": "zpgen run card.toml",
+        "pot": POT, "flux_total": FLUX_TOTAL, "n_atoms": N_ATOMS, "beam_pdg": 14,
+        "beam": {"pdg": 14, "type": "Histogram", "edges_GeV": [0.0, 1.0, 3.0],
+                 "content": [2e-10, 1.5e-10], "content_is_per_width": True,
+                 "flux_unit": "cm^-2 POT^-1 GeV^-1"},
+        "histograms": [h.as_dict() for h in miniboone_histograms()],
+        "command": "zpgen run card.toml",
     }
     info.update(extra)
     return info

@@ -89,10 +89,13 @@ def test_merge_rescales_to_mean(tmp_path, synth, suffix, capsys):
     assert info["written"]["n_events"] == 153
     assert not [p for p in tmp_path.iterdir() if ".part-" in p.name]
     if suffix == ".root":
-        with uproot.open(out) as f:
+        with uproot.open(out) as f:  # the selected E_vis of the 0.2-1.25 GeV E_QE window
             h = f["h_E_vis"]
-            ref, _ = np.histogram(ak.to_numpy(merged.E_vis), bins=h.axis().edges(),
-                                  weights=ak.to_numpy(merged.w))
+            eqe = ak.to_numpy(merged.E_QE)
+            window = (eqe >= 0.2) & (eqe < 1.25)
+            w = ak.to_numpy(merged.w * merged.w_eff * merged.passes)
+            ref, _ = np.histogram(ak.to_numpy(merged.E_vis)[window], bins=h.axis().edges(),
+                                  weights=w[window])
             np.testing.assert_allclose(h.values(), ref, rtol=1e-12)
 
 

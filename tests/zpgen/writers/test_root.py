@@ -8,8 +8,8 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
+from zpgen.detectors._common import MINIBOONE_EQE_EDGES_GeV, miniboone_histograms
 
-from zpgen.writers._hist import MINIBOONE_EQE_EDGES
 from zpgen.writers.read import iter_chunks, read_metadata
 from zpgen.writers.root import PARTICLE_PREFIX, RootWriter
 
@@ -82,24 +82,41 @@ def test_metadata(root_file, chunks, run_info, synth):
     assert read_metadata(root_file)["run_info"] == info
 
 
-@pytest.mark.parametrize("name,column,edges", [
-    ("h_E_QE", "E_QE", MINIBOONE_EQE_EDGES),
-    ("h_E_vis", "E_vis", None),
-    ("h_cos_theta", "cos_theta", None),
-])
-def test_histograms_match_numpy(root_file, chunks, name, column, edges):
+@pytest.mark.parametrize("spec", miniboone_histograms(), ids=lambda s: s.name)
+def test_histograms_match_numpy(root_file, chunks, spec):
+    """Each declared TH1D = numpy's histogram of the declared weight (w * w_eff * passes for
+    the selected ones, w before selection) in the declared window, with Sumw2 errors,
+    titles and axis titles with units."""
     cat = ak.concatenate(chunks)
     with uproot.open(root_file) as f:
-        h = f[name]
-        assert f.classnames()[f"{name};1"] == "TH1D"
-        got_edges = h.axis().edges()
-        if edges is not None:
-            np.testing.assert_array_equal(got_edges, edges)
-        x, w = ak.to_numpy(cat[column]), ak.to_numpy(cat.w)
-        ref, _ = np.histogram(x, bins=got_edges, weights=w)
-        ref2, _ = np.histogram(x, bins=got_edges, weights=w**2)
+        h = f[spec.name]
+        assert f.classnames()[f"{spec.name};1"] == "TH1D"
+        np.testing.assert_array_equal(h.axis().edges(), spec.edges)
+        assert h.title == spec.title and h.member("fXaxis").member("fTitle") == spec.x_label
+        assert h.member("fYaxis").member("fTitle") == spec.y_label
+        x = ak.to_numpy(cat[spec.column])
+        w = ak.to_numpy(cat.w)
+        if spec.selected:
+            w = w * ak.to_numpy(cat.w_eff) * ak.to_numpy(cat.passes)
+        keep = np.isfinite(x)
+        if spec.window is not None:
+            v = ak.to_numpy(cat[spec.window[0]])
+            keep &= (v >= spec.window[1]) & (v < spec.window[2])
+        ref, _ = np.histogram(x[keep], bins=np.asarray(spec.edges), weights=w[keep])
+        ref2, _ = np.histogram(x[keep], bins=np.asarray(spec.edges), weights=w[keep] ** 2)
         np.testing.assert_allclose(h.values(), ref, rtol=1e-12, atol=0)
         np.testing.assert_allclose(h.errors(), np.sqrt(ref2), rtol=1e-12, atol=0)
+    if spec.name == "h_E_QE":
+        assert spec.edges == MINIBOONE_EQE_EDGES_GeV and len(spec.edges) == 12
+
+
+def test_branch_titles_carry_units(root_file):
+    with uproot.open(root_file) as f:
+        tree = f["events"]
+        assert tree["E_nu"].title == "true neutrino energy [GeV]"
+        assert tree["w_xsec"].title.endswith("[cm^2]")
+        assert tree["p_t"].title == "production time [ns]"
+        assert "20 target" in tree["p_status"].title
 
 
 def test_generic_extra_columns(tmp_path, synth, run_info):
@@ -142,3 +159,6 @@ def test_pyroot_reads_the_file(root_file, chunks):
     assert hist_names
     h = f.Get(hist_names[0])
     assert h.InheritsFrom("TH1D") and h.GetNbinsX() > 0
+    assert tree.GetBranch("E_nu").GetTitle() == "true neutrino energy [GeV]"
+    sel = f.Get("h_E_QE")
+    assert sel.GetSumw2N() == sel.GetNbinsX() + 2 and "[GeV]" in sel.GetXaxis().GetTitle()
