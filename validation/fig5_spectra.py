@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 from zpgen.detectors.miniboone_chi2 import MiniBooNERelease, fit_signal_strength
 from zpgen.detectors.miniboone_chi2 import data_directory as miniboone_data_directory
+from zpgen.detectors.miniboone_compare import SHAPE_EQE_RANGE_GeV, read_digitised
 
 from zpgen.card import load_card
-from zpgen.cli.compare import SHAPE_EQE_RANGE_GeV, read_digitised
 from zpgen.generate import generate
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,6 +4,7 @@ JSON and ROOT output, and clear errors on bad inputs."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import numpy as np
@@ -123,22 +124,69 @@ def test_text_output_and_shapes(files, miniboone_data, capsys):
 def test_root_output(files, miniboone_data, capsys, tmp_path):
     out = tmp_path / "cmp.root"
     assert main(["compare", str(files["run.root"]), "--data-release", str(miniboone_data),
-                 "--format", "root", "-o", str(out)]) == 0
+                 "--shapes", "--format", "root", "-o", str(out)]) == 0
     capsys.readouterr()
-    result = run_json(capsys, files["run.root"], "--data-release", miniboone_data)
+    result = run_json(capsys, files["run.root"], "--data-release", miniboone_data, "--shapes")
+    release = MiniBooNERelease.from_directory(release_dir(miniboone_data))
     with uproot.open(out) as f:
-        assert f.classname_of("prediction") == "TH1D"
-        assert f["prediction"].values() == pytest.approx(result["prediction"])
+        assert f.classname_of("signal") == "TH1D"
+        assert f["signal"].values() == pytest.approx(result["prediction"])
         assert f["data"].values() == pytest.approx(result["data"])
+        assert f["data"].errors() == pytest.approx(np.sqrt(result["data"]))
         assert f["background"].values() == pytest.approx(result["background"])
-        assert f["prediction"].axis().edges() == pytest.approx(result["eqe_edges_GeV"])
-        assert f["prediction_best_fit"].values() == pytest.approx(
+        # the background's error from the released covariance's background block
+        frac = np.diag(release.fractional_covariance)[11:22]
+        assert f["background"].errors() == pytest.approx(
+            release.nue_background * np.sqrt(frac), rel=1e-12)
+        assert f["signal"].axis().edges() == pytest.approx(result["eqe_edges_GeV"])
+        assert f["signal_best_fit"].values() == pytest.approx(
             result["mu_best"] * np.asarray(result["prediction"]))
+        assert "[GeV]" in f["signal"].member("fXaxis").member("fTitle")
+        for obs in ("E_vis", "cos_theta"):
+            shape = result["shapes"][obs]
+            assert f[f"signal_{obs}"].values() == pytest.approx(shape["signal"])
+            assert f[f"data_{obs}"].axis().edges() == pytest.approx(shape["edges"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp.root"]  # no temporary left
     # an existing output is not replaced without --overwrite
     assert main(["compare", str(files["run.root"]), "--data-release", str(miniboone_data),
                  "-o", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".png", ".pdf"])
+def test_plot(files, miniboone_data, capsys, tmp_path, suffix):
+    """The data/MC figure is written (atomically) in the format of its suffix."""
+    out = tmp_path / f"fig{suffix}"
+    assert main(["compare", str(files["run.root"]), "--data-release", str(miniboone_data),
+                 "--shapes", "--plot", str(out)]) == 0
+    assert "figure" in capsys.readouterr().out
+    head = out.read_bytes()[:8]
+    assert head.startswith(b"\x89PNG") if suffix == ".png" else head.startswith(b"%PDF")
+    if suffix == ".png":
+        import matplotlib.image
+
+        img = matplotlib.image.imread(out)
+        assert img.shape[1] > 2 * img.shape[0]  # three panels side by side
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+def test_plot_bad_paths_fail_before_work(files, miniboone_data, capsys, tmp_path):
+    for bad, text in ((tmp_path / "fig.xyz", "unknown image suffix"),
+                      (tmp_path / "nowhere" / "fig.png", "does not exist"),
+                      (tmp_path, "unknown image suffix")):
+        assert main(["compare", str(files["run.root"]), "--data-release",
+                     str(miniboone_data), "--plot", str(bad)]) == 2
+        assert text in capsys.readouterr().err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # root can write anywhere
+            assert main(["compare", str(files["run.root"]), "--data-release",
+                         str(miniboone_data), "--plot", str(locked / "f.png")]) == 2
+            assert "not writable" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
 
 
 def copy_release(miniboone_data, dst):
