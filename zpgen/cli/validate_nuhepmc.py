@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         import pyhepmc  # noqa: F401
     except ImportError:
-        print("zpgen validate-nuhepmc: error: needs pyhepmc (pip install 'zpgen[formats]')",
+        print("zpgen validate-nuhepmc: error: needs pyhepmc (pip install pyhepmc)",
               file=sys.stderr)
         return 2
     from zpgen.writers.nuhepmc_validate import format_table, validate_nuhepmc

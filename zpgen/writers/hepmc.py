@@ -158,7 +158,7 @@ class NuHepMCWriter(AtomicWriter):
         try:
             import pyhepmc  # noqa: F401
         except ImportError as exc:  # pragma: no cover
-            raise WriterError("NuHepMC output needs pyhepmc: pip install 'zpgen[formats]'") \
+            raise WriterError("NuHepMC output needs pyhepmc: pip install pyhepmc") \
                 from exc
         self._body_path = self.temp_name(".part-body")
         self._extra_tmp.append(self._body_path)

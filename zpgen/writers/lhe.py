@@ -121,7 +121,7 @@ class LHEWriter(AtomicWriter):
         try:
             import pylhe  # noqa: F401
         except ImportError as exc:  # pragma: no cover
-            raise WriterError("LHE output needs pylhe: pip install 'zpgen[formats]'") from exc
+            raise WriterError("LHE output needs pylhe: pip install pylhe") from exc
         self._scale = xwgtup_per_w(self.run_info)
         self._fmt = lhe_format()
         self._body_path = self.temp_name(".part-body")

@@ -48,7 +48,7 @@ class ParquetWriter(AtomicWriter):
         try:
             import pyarrow.parquet  # noqa: F401
         except ImportError as exc:  # pragma: no cover
-            raise WriterError("parquet output needs pyarrow: pip install 'zpgen[formats]'") \
+            raise WriterError("parquet output needs pyarrow: pip install pyarrow") \
                 from exc
 
     def _table(self, chunk: Any) -> Any:
