@@ -58,6 +58,7 @@ from .event_record import ChunkBuffer
 from .gridpack import Grid, GridError, load_grid
 from .registry import load_plugin
 from .settings import DEFAULT_NEVAL, DEFAULT_NITN, DEFAULT_NITN_FINAL
+from .unweighted import Unweighter, UnweightingError
 
 __all__ = ["EventGenerator", "EventStream", "GenerationError", "RunSummary", "default_threads",
            "generate", "generate_array"]
@@ -129,6 +130,7 @@ class RunSummary:
     adapt: dict[str, dict[str, Any]] = field(default_factory=dict)
     tallies: dict[str, ChannelTally] = field(default_factory=dict)
     grid: dict[str, Any] | None = None
+    unweighted: dict[str, Any] | None = None
     setup_seconds: float = 0.0
     adapt_seconds: float = 0.0
     generate_seconds: float = 0.0
@@ -142,11 +144,15 @@ class RunSummary:
         return sum(t.sum_w for t in self.tallies.values())
 
     def expected_events(self) -> dict[str, tuple[float, float]]:
-        """Per channel ``(sum w, error)`` from the generated events."""
+        """Per channel ``(sum w, error)`` from the generated events (unweighted runs: the
+        error of the rate their equal weights were normalised to)."""
         out = {}
+        per_channel = (self.unweighted or {}).get("channels", {})
         for name, tally in self.tallies.items():
             scale = self.pot * self.targets.get(name, 0.0)
-            out[name] = (tally.sum_w, scale * tally.integral_err)
+            err = (float(per_channel[name]["expected_events_err"]) if name in per_channel
+                   else scale * tally.integral_err)
+            out[name] = (tally.sum_w, err)
         return out
 
     def sigma_flux_avg(self) -> dict[str, tuple[float, float]]:
@@ -187,6 +193,7 @@ class RunSummary:
                           "section (cm^2 per target particle of that channel)",
             },
             "grid": self.grid,
+            "unweighted": self.unweighted,
             "timing_s": {"setup": self.setup_seconds, "adapt": self.adapt_seconds,
                          "generate": self.generate_seconds},
         }
@@ -246,6 +253,9 @@ class EventGenerator:
     threads
         Worker threads filling the blocks of a chunk (default: the available cores).  The
         events do not depend on it.
+    unweighted
+        ``None`` (weighted events), ``"physics"`` or ``"selected"``: events of equal
+        weight by accept-reject (:mod:`zpgen.unweighted`).
     grid
         An adapted grid (:class:`zpgen.gridpack.Grid` or a path): skip the adaptation and
         use its maps and integrals; the card must match the grid's.
@@ -264,7 +274,7 @@ class EventGenerator:
                  nitn_final: int = DEFAULT_NITN_FINAL, min_per_channel: int | None = None,
                  flux: Any = None, detector_plugin: Any = None, process: Any = None,
                  threads: int | None = None, grid: Any = None,
-                 n_jobs: int | None = None) -> None:
+                 n_jobs: int | None = None, unweighted: str | None = None) -> None:
         start = time.perf_counter()
         n_events = card.run.n_events if n_events is None else n_events
         _check_int("n_events", n_events, 1)
@@ -321,6 +331,12 @@ class EventGenerator:
             flux_total=float(flux.integral()), process_info=dict(process.info()),
             grid=grid.info() if grid is not None else None)
         self.adapted: dict[str, sampler.AdaptedChannel] = {}
+        self.unweighter: Unweighter | None = None
+        if unweighted is not None:
+            try:
+                self.unweighter = Unweighter(self, unweighted)
+            except UnweightingError as exc:
+                raise GenerationError(str(exc)) from None
         self.summary.setup_seconds = time.perf_counter() - start
 
     def describe(self) -> dict[str, Any]:
@@ -367,6 +383,9 @@ class EventGenerator:
             "n_atoms": float(sum(atoms.values())),
             "histograms": [spec.as_dict() for spec in
                            getattr(self.detector, "histograms", list)()],
+            "event_weights": ({"unweighted": True, "mode": self.unweighter.mode,
+                               "note": "every event has the same w (expected events / N)"}
+                              if self.unweighter is not None else {"unweighted": False}),
         }
 
     def _check_open(self, names: tuple[str, ...], targets: Mapping[str, float]) -> None:
@@ -387,6 +406,16 @@ class EventGenerator:
                 f"({thresholds})")
 
     # ------------------------------------------------------------------ adaptation
+    def prepare(self) -> None:
+        """Everything before the first event: adaptation (or the grid) and, for unweighted
+        events, the pilot samples and their caps (``GenerationError`` if impossible)."""
+        self.adapt()
+        if self.unweighter is not None:
+            try:
+                self.unweighter.pilot()
+            except UnweightingError as exc:
+                raise GenerationError(str(exc)) from None
+
     def adapt(self) -> dict[str, sampler.AdaptedChannel]:
         """Adapt every channel with targets (or take the grid's maps); fix the allocation."""
         if self.adapted:
@@ -551,7 +580,11 @@ class EventGenerator:
         being assembled and the next one are allocated besides the chunk the consumer
         holds.  The detector (Python/awkward, holds the GIL) runs in the calling thread on
         each block as it arrives, overlapping the Numba kernels of the next blocks.
+        Unweighted runs go through :meth:`zpgen.unweighted.Unweighter.chunks`.
         """
+        if self.unweighter is not None:
+            yield from self.unweighter.chunks()
+            return
         self.adapt()
         start = time.perf_counter()
         plan = self._pieces()

@@ -35,8 +35,15 @@ the card is the grid's (a CARD or --set given as well must match it). -n is the 
 events of this job; every job's w sums to the full expected count and `zpgen merge`
 divides by the number of jobs.
 
+Unweighted events (--unweighted): exactly N events of equal weight w = expected events / N,
+kept by accept-reject against a maximum weight per channel estimated from a pilot sample
+(the smallest cap whose excess carries <= 2e-4 of the cross section); the summary prints
+the unweighting efficiency and the share of the cross section above the cap (warned about
+above 1e-3). LHE files say IDWTUP = 3, every file's metadata says "unweighted".
+
 examples:
   zpgen generate -o benchmark.root                      default card, 100k events
+  zpgen generate -n 100000 --unweighted -o u.hepmc3      equal-weight events for Geant4
   zpgen generate my_card.toml -n 1000000 -o run.parquet
   zpgen generate --set model.mzprime=0.02 -n 20000 -o mz20.hepmc3
   zpgen generate --grid grid.zpg --job-index 3 --n-jobs 10 -n 100000 -o out_3.root
@@ -131,7 +138,7 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
                   grid: Any = None, chunk_size: int = DEFAULT_CHUNK, detector: bool = True,
                   threads: int | None = None, fmt: str | None = None,
                   writer_thread: bool = True, progress: bool = False,
-                  adapt: dict[str, int] | None = None) -> Any:
+                  adapt: dict[str, int] | None = None, unweighted: str | None = None) -> Any:
     """Generate the events of one job into ``output`` (atomic); returns the run summary.
 
     Raises :class:`zpgen.card.CardError` on bad input of the run (before any work).
@@ -144,8 +151,9 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
     try:
         stream = generate(card, n_events=n_events, seed=seed, chunk_size=chunk_size,
                           detector=detector, progress=progress, job_index=job_index,
-                          n_jobs=n_jobs, grid=grid, threads=threads, **(adapt or {}))
-        stream.engine.adapt()
+                          n_jobs=n_jobs, grid=grid, threads=threads, unweighted=unweighted,
+                          **(adapt or {}))
+        stream.engine.prepare()
     except (GenerationError, GridError) as exc:
         raise CardError(str(exc)) from None
     output = os.fspath(output)
@@ -180,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs, grid=grid, chunk_size=args.chunk_size,
         detector=not args.no_detector, threads=args.threads, fmt=args.format,
         writer_thread=not args.no_threads, progress=progress,
-        adapt={"nitn": args.nitn, "neval": args.neval, "nitn_final": args.nitn_final})
+        adapt={"nitn": args.nitn, "neval": args.neval, "nitn_final": args.nitn_final},
+        unweighted=args.unweighted)
     info = summary.as_dict()
     elapsed = time.perf_counter() - start
     if not args.quiet:
@@ -188,9 +197,24 @@ def run(args: argparse.Namespace) -> int:
               f"{elapsed:.1f} s", file=sys.stderr)
         print(f"  expected signal events (before efficiency): {info['expected_events']:.5g}"
               f" +/- {info['expected_events_err']:.2g}", file=sys.stderr)
+        unw = info.get("unweighted")
         for name, ch in info["channels"].items():
+            quality = (f"ESS/N = {ch['ess_ratio']:.3f}" if not unw else
+                       f"efficiency = {unw['channels'].get(name, {}).get('efficiency', 0):.3f}")
             print(f"  {name:<14} n = {ch['n_events']:>8}  sum w = {ch['expected_events']:.5g}"
-                  f"  ESS/N = {ch['ess_ratio']:.3f}", file=sys.stderr)
+                  f"  {quality}", file=sys.stderr)
+        if unw:
+            print(f"  unweighted ({unw['mode']} weight): every event w = "
+                  f"{info['expected_events'] / max(summary.n_events, 1):.5g}; unweighting "
+                  f"efficiency {unw['efficiency']:.3f} ({unw['trials']} trials); overweight "
+                  f"events {unw['overweight_event_fraction']:.2e} of the events, carrying "
+                  f"{unw['truncated_xsec_fraction']:.2e} of the cross section above the cap "
+                  f"(bound {unw['bias_bound']:g})", file=sys.stderr)
+    if info.get("unweighted") and not info["unweighted"]["within_bound"]:
+        print(f"zpgen generate: warning: the events over the unweighting cap carry "
+              f"{info['unweighted']['truncated_xsec_fraction']:.2e} of the cross section, "
+              f"above the bound {info['unweighted']['bias_bound']:g}: their shapes are "
+              "biased by that much", file=sys.stderr)
     return 0
 
 
@@ -232,6 +256,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="events per chunk held in memory (default %(default)s)")
     parser.add_argument("--format", choices=("root", "hepmc3", "lhe", "parquet"),
                         help="force the output format whatever the suffix")
+    parser.add_argument("--unweighted", nargs="?", const="physics",
+                        choices=("physics", "selected"), metavar="physics|selected",
+                        help="events of equal weight by accept-reject against a maximum "
+                             "weight per channel (for detector simulation). physics "
+                             "(default): the physics weight, the efficiency stays in w_eff; "
+                             "selected: w * w_eff * passes, only selected events")
     parser.add_argument("--no-detector", action="store_true",
                         help="skip the detector response (true kinematics only)")
     parser.add_argument("--overwrite", action="store_true",

@@ -320,6 +320,11 @@ class NuHepMCWriter(AtomicWriter):
         if self.run_info.get("command"):
             at["NuHepMC.Provenance.Command"] = str(self.run_info["command"])
         at["NuHepMC.Provenance.zpgen.Card"] = self.card_text()
+        weights = dict(self.run_info.get("event_weights", {}) or {})
+        at["zpgen.EventWeights"] = (
+            f"unweighted ({weights.get('mode', 'physics')} weight): every event has the same "
+            "CV weight" if weights.get("unweighted") else
+            "weighted: CV = expected events of the exposure; their sum = expected events")
         at["zpgen.RunInfo"] = dumps(self.metadata(totals))
         return ri
 

@@ -3,7 +3,9 @@
 Weights (Les Houches accord, hep-ph/0109068 and LHEF, hep-ph/0609017)
 ----------------------------------------------------------------------
 ``IDWTUP = -4``: weighted events, weights may be signed, ``XWGTUP`` in pb, and the mean of
-``XWGTUP`` over the file is the total cross section.  zpgen writes
+``XWGTUP`` over the file is the total cross section (``IDWTUP = 3`` for unweighted runs,
+``zpgen generate --unweighted``: the same formula gives every event the same XWGTUP, the
+cross section).  zpgen writes
 
 ``XWGTUP = N * w * 1e36 / (POT * Phi_tot * N_atoms)``
 
@@ -56,11 +58,14 @@ from zpgen.event_record import STATUS_BEAM, STATUS_DECAYED, STATUS_TARGET, produ
 from ._base import CM2_TO_PB, AtomicWriter, WriterError, dumps, flat_particles
 from .hepmc import process_ids
 
-__all__ = ["IDWTUP", "LHEWriter", "lhe_format"]
+__all__ = ["IDWTUP", "IDWTUP_UNWEIGHTED", "LHEWriter", "lhe_format"]
 
 ALPHA_EM = 1.0 / 137.035999084
 #: Les Houches weight strategy: weighted events, XWGTUP in pb averaging to the cross section.
 IDWTUP = -4
+#: ... and for unweighted runs (``zpgen generate --unweighted``): every event has the same
+#: XWGTUP (the cross section in pb), the processes' XSECUP give the normalisation.
+IDWTUP_UNWEIGHTED = 3
 CM_TO_MM = 10.0
 
 
@@ -232,9 +237,11 @@ class LHEWriter(AtomicWriter):
             self.run_info.get("beam_pdg", 14))
         target = self._targets.most_common(1)[0][0] if self._targets else 0
         e_beam = self._sum_w_enu / self.sum_w if self.sum_w > 0 else 0.0
+        unweighted = bool(dict(self.run_info.get("event_weights", {}) or {}).get("unweighted"))
         info = pylhe.LHEInitInfo(beamA=int(beam), beamB=int(target), energyA=e_beam,
                                  energyB=0.0, PDFgroupA=0, PDFgroupB=0, PDFsetA=0, PDFsetB=0,
-                                 weightingStrategy=IDWTUP, numProcesses=len(procs))
+                                 weightingStrategy=IDWTUP_UNWEIGHTED if unweighted else IDWTUP,
+                                 numProcesses=len(procs))
         gen = pylhe.LHEGenerator(name=str(self.run_info.get("generator", "zpgen")),
                                  version=str(self.run_info.get("version", "unknown")),
                                  description="dark-Z' / sterile-neutrino upscattering")

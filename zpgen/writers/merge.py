@@ -5,7 +5,10 @@ Convention
 Each job normalises its own weights to the *full* exposure: its ``w`` sum to the expected
 number of events and its ``w_xsec`` to the flux-averaged cross section.  Merging n jobs
 therefore divides ``w`` and ``w_xsec`` by n, so that the merged sum of ``w`` equals the
-mean of the inputs' sums (and likewise for ``w_xsec``); ``n_events`` adds up.  The
+mean of the inputs' sums (and likewise for ``w_xsec``); ``n_events`` adds up.  Unweighted
+jobs (every event ``w = R / N_job``) are scaled by ``N_job / N_total`` instead, so every
+merged event has the same weight ``R / N_total``; weighted and unweighted inputs are not
+mixed.  The
 merged totals are the means of the inputs' ``sum_w``, ``sum_w_xsec``,
 ``expected_events`` and per-channel ``sigma_cm2``.  Histograms are recomputed from the
 merged events.  Inputs must have the same card apart from ``run.seed``,
@@ -139,6 +142,7 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
     n_jobs = len(inputs)
     infos = [m["run_info"] for m in metas]
     tots = [dict(i.get("totals") or {}) for i in infos]
+    factors = _weight_factors(inputs, infos)
 
     def mean_of(key: str) -> float | None:
         vals = [t.get(key, i.get("written", {}).get(key)) for t, i in zip(tots, infos,
@@ -172,14 +176,17 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
     run_info["n_jobs"] = n_jobs
     run_info["weight_convention"] = (
         "merged w = w / n_jobs and w_xsec = w_xsec / n_jobs: every job's w sum to the full "
-        "expected events, so the merged sum of w is the mean of the jobs' sums")
+        "expected events, so the merged sum of w is the mean of the jobs' sums"
+        if not dict(infos[0].get("event_weights", {}) or {}).get("unweighted") else
+        "unweighted jobs: merged w = w N_job / N_total (every event the same weight, "
+        "expected events / N_total); w_xsec likewise")
 
     n = 0
     with writer_for_path(out) as writer:
         writer.open(out, run_info)
-        for p in inputs:
+        for p, factor in zip(inputs, factors, strict=True):
             for chunk in iter_chunks(p, step_size=step_size):
-                chunk = _rescale(chunk, n_jobs)
+                chunk = _rescale(chunk, factor)
                 writer.write(chunk)
                 n += len(chunk)
         totals["n_events"] = n
@@ -187,11 +194,34 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
     return totals
 
 
-def _rescale(chunk: Any, n_jobs: int) -> Any:
-    """The chunk with w and w_xsec divided by n_jobs (the merge convention)."""
+def _weight_factors(inputs: Sequence[Any], infos: Sequence[Mapping[str, Any]]
+                    ) -> list[tuple[int, int]]:
+    """Factor ``(numerator, denominator)`` of each input's weights (module docstring):
+    ``1 / n_jobs`` for weighted jobs; ``N_job / N_total`` for unweighted ones, so that every
+    merged event keeps one weight."""
+    kinds = [dict(i.get("event_weights", {}) or {}) for i in infos]
+    modes = {(bool(k.get("unweighted")), k.get("mode")) for k in kinds}
+    if len(modes) > 1:
+        desc = ", ".join(f"{os.fspath(p)}: "
+                         + (f"unweighted ({k.get('mode')})" if k.get("unweighted")
+                            else "weighted") for p, k in zip(inputs, kinds, strict=True))
+        raise MergeError(f"inputs mix weighted and unweighted events ({desc}); merge files "
+                         "of one kind")
+    if not kinds[0].get("unweighted"):
+        return [(1, len(inputs))] * len(inputs)
+    counts = [int(dict(i.get("written", {}) or {}).get("n_events", 0)) for i in infos]
+    total = sum(counts)
+    if total <= 0:
+        raise MergeError("unweighted inputs without events cannot be merged")
+    return [(c, total) for c in counts]
+
+
+def _rescale(chunk: Any, factor: tuple[int, int]) -> Any:
+    """The chunk with w and w_xsec multiplied by ``num / den`` (the merge convention)."""
     import awkward as ak
 
+    num, den = factor
     fields = {k: chunk[k] for k in chunk.fields}
-    fields["w"] = chunk["w"] / n_jobs
-    fields["w_xsec"] = chunk["w_xsec"] / n_jobs
+    fields["w"] = chunk["w"] * num / den
+    fields["w_xsec"] = chunk["w_xsec"] * num / den
     return ak.zip(fields, depth_limit=1)
