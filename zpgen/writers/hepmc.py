@@ -45,7 +45,7 @@ import math
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 import awkward as ak
 import numpy as np
@@ -53,6 +53,7 @@ import numpy as np
 from zpgen.event_record import STATUS_DOCS, production_vertices
 
 from ._base import C_MM_PER_NS, CM2_TO_PB, AtomicWriter, WriterError, dumps, flat_particles
+from ._text import Lines, join, take_text, text
 
 __all__ = [
     "CONVENTIONS",
@@ -127,11 +128,6 @@ def fatx_per_atom_pb(sum_w: float, run_info: Mapping[str, Any]) -> float:
     return sum_w / denom * CM2_TO_PB if denom > 0 else math.nan
 
 
-def _num(x: float) -> str:
-    """A double as HepMC3 writes it (17 significant digits)."""
-    return f"{x:.16e}"
-
-
 class NuHepMCWriter(AtomicWriter):
     """Stream events to a NuHepMC 1.0 (HepMC3 ASCII) file; atomic (module docstring).
 
@@ -147,7 +143,7 @@ class NuHepMCWriter(AtomicWriter):
     def __init__(self, event_columns: bool = True) -> None:
         super().__init__()
         self.event_columns = event_columns
-        self._body: TextIO | None = None
+        self._body: BinaryIO | None = None
         self._body_path: Path | None = None
         self._channel: list[dict[str, Any]] = []
         self._pdgs: set[int] = set()
@@ -162,7 +158,7 @@ class NuHepMCWriter(AtomicWriter):
                 from exc
         self._body_path = self.temp_name(".part-body")
         self._extra_tmp.append(self._body_path)
-        self._body = open(self._body_path, "w", encoding="utf-8")  # noqa: SIM115
+        self._body = open(self._body_path, "wb")  # noqa: SIM115
         channels = list(self.run_info.get("channels", []))
         described = dict(self.run_info.get("channel_info", {}) or {})
         fallback = process_ids(channels)
@@ -176,93 +172,124 @@ class NuHepMCWriter(AtomicWriter):
             self._channel.append(info)
 
     # ------------------------------------------------------------------ events
+    def _channel_table(self, ch: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-event arrays of the channel descriptions (process id, bound, nucleus...)."""
+        table = [*self._channel, {"process_id": 750 + len(self._channel), "bound": False}]
+        idx = np.where((ch >= 0) & (ch < len(self._channel)), ch, len(self._channel))
+
+        def col(key: str, default: Any, dtype: Any) -> np.ndarray:
+            return np.array([t.get(key, default) or default for t in table], dtype=dtype)[idx]
+
+        return {"process_id": col("process_id", 750, np.int64),
+                "bound": col("bound", False, bool),
+                "nucleus_pdg": col("nucleus_pdg", 0, np.int64),
+                "nucleus_mass": col("nucleus_mass_GeV", 0.0, np.float64),
+                "remnant_pdg": col("remnant_pdg", 0, np.int64)}
+
     def _write(self, chunk: Any) -> None:
+        """One chunk as HepMC3 ASCII text, every column formatted at once (module
+        docstring); the record layout is the one HepMC3's own writer produces."""
         assert self._body is not None
         offsets, flat = flat_particles(chunk)
         vertex, n_vertices = production_vertices(offsets, flat["status"], flat["mother"])
-        status = flat["status"]
-        pdg = flat["pdg"]
+        n_ev, counts = len(chunk), np.diff(offsets)
+        event = np.repeat(np.arange(n_ev), counts)
+        local = np.arange(offsets[-1]) - np.repeat(offsets[:-1], counts)
+        status, pdg, mother = flat["status"], flat["pdg"], flat["mother"].astype(np.int64)
         E, px, py, pz = flat["E"], flat["px"], flat["py"], flat["pz"]
         mass = np.sqrt(np.maximum(E * E - px * px - py * py - pz * pz, 0.0))
-        pos = np.stack([flat["x"] * CM_TO_MM, flat["y"] * CM_TO_MM, flat["z"] * CM_TO_MM,
-                        flat["t"] * C_MM_PER_NS], axis=1)
-        w = ak.to_numpy(chunk["w"]).astype(np.float64)
-        ch = ak.to_numpy(chunk["channel"]).astype(np.int64)
-        cols = {c: ak.to_numpy(chunk[c]) for c in (self.columns or [])} \
-            if self.event_columns else {}
-        col_items = [(f"A 0 zpgen.{c} ", np.asarray(v, dtype=np.float64).tolist())
-                     for c, v in cols.items()]
+        ch = self._channel_table(ak.to_numpy(chunk["channel"]).astype(np.int64))
+        bound = ch["bound"] & (counts >= 2)
         self._pdgs.update(int(p) for p in np.unique(pdg))
         self._beams.update(int(p) for p in np.unique(pdg[status == 4]))
-        # text of every particle's kinematics, formatted once per chunk
-        kin = [f"{pdg[j]} {_num(px[j])} {_num(py[j])} {_num(pz[j])} {_num(E[j])} "
-               f"{_num(mass[j])} {status[j]}" for j in range(pdg.size)]
-        where = [f"@ {_num(p[0])} {_num(p[1])} {_num(p[2])} {_num(p[3])}" for p in pos]
-        lines: list[str] = []
-        out = lines.append
-        for i in range(len(chunk)):
-            a, b = int(offsets[i]), int(offsets[i + 1])
-            c = int(ch[i])
-            info = self._channel[c] if 0 <= c < len(self._channel) else {
-                "process_id": 750 + c, "bound": False}
-            bound = bool(info.get("bound")) and b - a >= 2
-            self._event_number += 1
-            n_part = b - a + (2 if bound else 0)
-            n_vtx = int(n_vertices[i]) + (1 if bound else 0)
-            out(f"E {self._event_number} {n_vtx} {n_part}\nU GEV MM\nW {_num(w[i])}\n")
-            primary = a + 2  # a product of the primary vertex gives its position
-            for j in range(a + 2, b):
-                if vertex[j] == 0:
-                    primary = j
-                    break
-            lab = pos[primary]
-            out(f"A 0 lab_pos {_num(lab[0])} {_num(lab[1])} {_num(lab[2])}\n"
-                f"A 0 signal_process_id {int(info['process_id'])}\n")
-            for prefix, values in col_items:
-                out(f"{prefix}{values[i]!r}\n")
-            if bound:  # attributes precede the particles (HepMC3 3.2 readers need it)
-                out(f"A 4 remnant_particle_number {int(info.get('remnant_pdg', 0))}\n")
-            # incoming particles, and for a bound nucleon the nucleus and the remnant
-            out(f"P 1 0 {kin[a]}\n")
-            shift = 1  # hepmc vertex id of record vertex k is -(k + shift)
-            if bound:
-                self._bound_nucleus(info, a, flat, where[primary], out)
-                shift = 2
-                target_id = 3
-                first_id = 5  # hepmc id of record slot 2
-            else:
-                target_pdg = int(info.get("nucleus_pdg", pdg[a + 1]) or pdg[a + 1])
-                out(f"P 2 0 {target_pdg}{kin[a + 1][len(str(pdg[a + 1])):]}\n")
-                target_id = 2
-                first_id = 3
-            out(f"V -{shift} {PRIMARY_VERTEX} [1,{target_id}] {where[primary]}\n")
-            opened = 0
-            for j in range(a + 2, b):
-                k = int(vertex[j])
-                if k > opened:  # first product of decay vertex k: declare it
-                    parent = a + int(flat["mother"][j])
-                    pid = first_id + parent - a - 2
-                    out(f"V -{k + shift} {DECAY_VERTEX} [{pid}] {where[j]}\n")
-                    opened = k
-                out(f"P {first_id + j - a - 2} -{k + shift} {kin[j]}\n")
-        self._body.write("".join(lines))
+        lines = Lines()
+        stride = 64 + 2 * int(counts.max(initial=0)) + len(self.columns or [])
+        key0 = np.arange(n_ev, dtype=np.int64) * stride
+        # event header: number, vertices and particles, units, weight, attributes
+        numbers = self._event_number + 1 + np.arange(n_ev)
+        self._event_number += n_ev
+        lines.add(key0, join("E", text(numbers), text(n_vertices + bound),
+                             text(counts + 2 * bound)))
+        lines.add(key0 + 1, "U GEV MM")
+        lines.add(key0 + 2, join("W", text(ak.to_numpy(chunk["w"]).astype(np.float64))))
+        pos = [text(flat[k] * CM_TO_MM) for k in ("x", "y", "z")]
+        pos.append(text(flat["t"] * C_MM_PER_NS))
+        prim_events, first = np.unique(event[vertex == 0], return_index=True)
+        primary = np.flatnonzero(vertex == 0)[first]  # a product of the primary vertex
+        if prim_events.size != n_ev:
+            raise WriterError("hepmc3 writer: an event has no product of its primary vertex")
+        where_primary = join("@", *(take_text(c, primary) for c in pos))
+        lines.add(key0 + 3, join("A 0 lab_pos", *(take_text(c, primary) for c in pos[:3])))
+        lines.add(key0 + 4, join("A 0 signal_process_id", text(ch["process_id"])))
+        position = 5
+        if self.event_columns:
+            for c in self.columns or []:
+                values = np.asarray(ak.to_numpy(chunk[c]), dtype=np.float64)
+                lines.add(key0 + position, join(f"A 0 zpgen.{c}", text(values)))
+                position += 1
+        b_ev = np.flatnonzero(bound)  # attributes precede the particles (HepMC3 3.2 readers)
+        lines.add(key0[b_ev] + position,
+                  join("A 4 remnant_particle_number", text(ch["remnant_pdg"][b_ev])))
+        p0 = position + 1
+        kin = join(text(pdg), text(px), text(py), text(pz), text(E), text(mass), text(status))
+        beam, target = offsets[:-1], offsets[:-1] + 1
+        lines.add(key0 + p0, join("P 1 0", take_text(kin, beam)))
+        self._write_targets(lines, key0 + p0, bound, ch, target, flat, kin, where_primary)
+        # products: a decay vertex line before the first product of each decay vertex
+        prod = np.flatnonzero(local >= 2)
+        e_p, j_p = event[prod], local[prod]
+        shift = 1 + bound[e_p].astype(np.int64)   # hepmc id of record vertex k: -(k + shift)
+        first_id = 3 + 2 * bound[e_p].astype(np.int64)  # hepmc id of record slot 2
+        k_p = vertex[prod]
+        keys = key0[e_p] + p0 + 6 + 2 * (j_p - 2)
+        lines.add(keys + 1, join("P", text(first_id + j_p - 2), text(-(k_p + shift)),
+                                 take_text(kin, prod)))
+        opens = np.zeros(prod.size, dtype=bool)
+        decays = k_p > 0
+        _, first_of = np.unique(e_p[decays] * stride + k_p[decays], return_index=True)
+        opens[np.flatnonzero(decays)[first_of]] = True
+        o = np.flatnonzero(opens)
+        parent_id = first_id[o] + mother[prod[o]] - 2
+        lines.add(keys[o], join("V", text(-(k_p[o] + shift[o])), str(DECAY_VERTEX),
+                                join("[", text(parent_id), "]", sep=""), "@",
+                                *(take_text(c, prod[o]) for c in pos)))
+        self._body.write(lines.bytes())
 
-    def _bound_nucleus(self, info: Mapping[str, Any], a: int, flat: Mapping[str, np.ndarray],
-                       where: str, out: Any) -> None:
-        """Nucleus (P 2), separation vertex (V -1), struck nucleon (P 3), remnant (P 4)."""
-        m_nucleus = float(info.get("nucleus_mass_GeV", 0.0))
-        nucleus = int(info.get("nucleus_pdg", 0))
-        t = a + 1
-        e_n, p_x, p_y, p_z = (float(flat[k][t]) for k in ("E", "px", "py", "pz"))
-        out(f"P 2 0 {nucleus} 0 0 0 {_num(m_nucleus)} {_num(m_nucleus)} 20\n"
-            f"V -1 {SEPARATION_VERTEX} [2] {where}\n"
-            f"P 3 -1 {int(flat['pdg'][t])} {_num(p_x)} {_num(p_y)} {_num(p_z)} {_num(e_n)} "
-            f"{_num(math.sqrt(max(e_n * e_n - p_x * p_x - p_y * p_y - p_z * p_z, 0.0)))} "
-            f"{STATUS_STRUCK_NUCLEON}\n")
-        e_r = m_nucleus - e_n
-        m_r = math.sqrt(max(e_r * e_r - p_x * p_x - p_y * p_y - p_z * p_z, 0.0))
-        out(f"P 4 -1 {PDG_REMNANT} {_num(0.0 - p_x)} {_num(0.0 - p_y)} {_num(0.0 - p_z)} "
-            f"{_num(e_r)} {_num(m_r)} 1\n")
+    def _write_targets(self, lines: Lines, key: np.ndarray, bound: np.ndarray,
+                       ch: Mapping[str, np.ndarray], target: np.ndarray,
+                       flat: Mapping[str, np.ndarray], kin: Any, where: Any) -> None:
+        """The target and the primary vertex (at ``key + 1 ...``); for a bound nucleon
+        the nucleus, the separation vertex, the struck nucleon and the remnant."""
+        free, b = np.flatnonzero(~bound), np.flatnonzero(bound)
+        # free target: the nucleus's code (hydrogen: 1000010010) with the record's kinematics
+        t = target[free]
+        nucleus = np.where(ch["nucleus_pdg"][free] > 0, ch["nucleus_pdg"][free],
+                           flat["pdg"][t])
+        lines.add(key[free] + 1, join("P 2 0", text(nucleus), text(flat["px"][t]),
+                                      text(flat["py"][t]), text(flat["pz"][t]),
+                                      text(flat["E"][t]), text(self._mass(flat, t)), "20"))
+        lines.add(key[free] + 2, join(f"V -1 {PRIMARY_VERTEX} [1,2]", take_text(where, free)))
+        # bound: nucleus at rest -> separation vertex -> struck nucleon + remnant (P.C.2)
+        t = target[b]
+        m_a = ch["nucleus_mass"][b]
+        lines.add(key[b] + 1, join("P 2 0", text(ch["nucleus_pdg"][b]), "0 0 0", text(m_a),
+                                   text(m_a), "20"))
+        lines.add(key[b] + 2, join(f"V -1 {SEPARATION_VERTEX} [2]", take_text(where, b)))
+        struck = join(text(flat["pdg"][t]), text(flat["px"][t]), text(flat["py"][t]),
+                      text(flat["pz"][t]), text(flat["E"][t]), text(self._mass(flat, t)),
+                      str(STATUS_STRUCK_NUCLEON))
+        lines.add(key[b] + 3, join("P 3 -1", struck))
+        e_r = m_a - flat["E"][t]
+        rem = {k: 0.0 - flat[k][t] for k in ("px", "py", "pz")}
+        m_r = np.sqrt(np.maximum(e_r**2 - rem["px"]**2 - rem["py"]**2 - rem["pz"]**2, 0.0))
+        lines.add(key[b] + 4, join(f"P 4 -1 {PDG_REMNANT}", text(rem["px"]), text(rem["py"]),
+                                   text(rem["pz"]), text(e_r), text(m_r), "1"))
+        lines.add(key[b] + 5, join(f"V -2 {PRIMARY_VERTEX} [1,3]", take_text(where, b)))
+
+    @staticmethod
+    def _mass(flat: Mapping[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        E, px, py, pz = (flat[k][rows] for k in ("E", "px", "py", "pz"))
+        return np.sqrt(np.maximum(E * E - px * px - py * py - pz * pz, 0.0))
 
     # ------------------------------------------------------------------ run info
     def _run_info(self, totals: Mapping[str, Any]) -> Any:
@@ -382,11 +409,10 @@ class NuHepMCWriter(AtomicWriter):
                 if ln.startswith("HepMC::Asciiv3-END_EVENT_LISTING"):
                     break
                 head.append(ln)
-        with open(self.tmp_path, "w", encoding="utf-8") as out, \
-                open(self._body_path, encoding="utf-8") as body:
-            out.writelines(head)
+        with open(self.tmp_path, "wb") as out, open(self._body_path, "rb") as body:
+            out.write("".join(head).encode())
             shutil.copyfileobj(body, out, 1 << 20)
-            out.write("HepMC::Asciiv3-END_EVENT_LISTING\n\n")
+            out.write(b"HepMC::Asciiv3-END_EVENT_LISTING\n\n")
 
     def _release(self) -> None:
         if self._body is not None:

@@ -35,8 +35,10 @@ frame, from the production and decay vertices), 0 otherwise.  ``SPINUP`` 9 (unkn
 PDG; E_A = the w-weighted mean neutrino energy [GeV], E_B = 0 (target at rest).  The
 header holds ``<zpgen_card>`` (TOML), ``<zpgen_run_info>`` (JSON run document, with the
 particles the process declares), ``<zpgen_weights>`` and ``<initrwgt>``.  Every float is
-written with 17 significant digits, so the file round-trips float64 exactly; the header
-is written at close (events stream to a temporary body first), when the totals are known.
+written as the shortest decimal that reads back to the same double (the events are
+formatted column-wise by Arrow, :mod:`zpgen.writers._text`), so the file round-trips
+float64 exactly; the header is written at close (events stream to a temporary body first),
+when the totals are known.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 import awkward as ak
 import numpy as np
@@ -56,6 +58,7 @@ import numpy as np
 from zpgen.event_record import STATUS_BEAM, STATUS_DECAYED, STATUS_TARGET, production_vertices
 
 from ._base import CM2_TO_PB, AtomicWriter, WriterError, dumps, flat_particles
+from ._text import Lines, join, text
 from .hepmc import process_ids
 
 __all__ = ["IDWTUP", "IDWTUP_UNWEIGHTED", "LHEWriter", "lhe_format"]
@@ -111,7 +114,7 @@ class LHEWriter(AtomicWriter):
 
     def __init__(self) -> None:
         super().__init__()
-        self._body: TextIO | None = None
+        self._body: BinaryIO | None = None
         self._body_path: Path | None = None
         self._fmt: Any = None
         self._procid: list[int] = []
@@ -131,7 +134,7 @@ class LHEWriter(AtomicWriter):
         self._fmt = lhe_format()
         self._body_path = self.temp_name(".part-body")
         self._extra_tmp.append(self._body_path)
-        self._body = open(self._body_path, "w", encoding="utf-8")  # noqa: SIM115
+        self._body = open(self._body_path, "wb")  # noqa: SIM115
         channels = list(self.run_info.get("channels", []))
         described = dict(self.run_info.get("channel_info", {}) or {})
         fallback = process_ids(channels)
@@ -157,26 +160,31 @@ class LHEWriter(AtomicWriter):
         self._sum_w_enu += float(np.sum(w * ak.to_numpy(chunk["E_nu"])))
         self._beams.update(pdg[status == STATUS_BEAM].tolist())
         self._targets.update(pdg[status == STATUS_TARGET].tolist())
-        cols = [(c, ak.to_numpy(chunk[c]).tolist()) for c in (self.columns or [])]
-        lines = [f"{pdg[j]:9d} {istup[j]:3d} {m1[j]:3d} {m2[j]:3d}   0   0 {px[j]: .16e} "
-                 f"{py[j]: .16e} {pz[j]: .16e} {E[j]: .16e} {mass[j]: .16e} {ctau[j]: .16e} 9.0"
-                 for j in range(pdg.size)]
-        out: list[str] = []
-        for i in range(len(chunk)):
-            a, b = int(offsets[i]), int(offsets[i + 1])
-            c = int(ch[i])
-            pid = self._procid[c] if 0 <= c < len(self._procid) else 750 + c
-            x = float(xw[i])
-            self._xsum[pid] = self._xsum.get(pid, 0.0) + x
-            self._xmax[pid] = max(self._xmax.get(pid, 0.0), abs(x))
-            scale = math.sqrt(max(-float(tt[i]), 0.0))
-            comment = " ".join(f"{k}={v[i]!r}" for k, v in cols)
-            out.append(f"<event>\n{b - a:3d} {pid:6d} {x: .16e} {scale: .16e} "
-                       f"{ALPHA_EM: .16e} {0.0: .16e}\n")
-            out.append("\n".join(lines[a:b]))
-            out.append(f"\n#zpgen {comment}\n<rwgt>\n <wgt id='CV'>{float(w[i]):.16e}</wgt>\n"
-                       "</rwgt>\n</event>\n")
-        self._body.write("".join(out))
+        pid = np.array([*self._procid, 750 + len(self._procid)])[
+            np.where((ch >= 0) & (ch < len(self._procid)), ch, len(self._procid))]
+        for p in np.unique(pid):
+            x = xw[pid == p]
+            self._xsum[int(p)] = self._xsum.get(int(p), 0.0) + float(x.sum())
+            self._xmax[int(p)] = max(self._xmax.get(int(p), 0.0), float(np.abs(x).max()))
+        # every column formatted at once, lines in file order (zpgen.writers._text)
+        n_ev, counts = len(chunk), np.diff(offsets)
+        stride = 8 + int(counts.max(initial=0))
+        key0 = np.arange(n_ev, dtype=np.int64) * stride
+        lines = Lines()
+        lines.add(key0, "<event>")
+        lines.add(key0 + 1, join(text(counts), text(pid), text(xw),
+                                 text(np.sqrt(np.maximum(-tt, 0.0))), repr(ALPHA_EM), "0"))
+        local = np.arange(pdg.size) - np.repeat(offsets[:-1], counts)
+        lines.add(np.repeat(key0, counts) + 2 + local,
+                  join(text(pdg), text(istup), text(m1), text(m2), "0 0", text(px), text(py),
+                       text(pz), text(E), text(mass), text(ctau), "9"))
+        end = key0 + 2 + counts
+        columns = [join(f"{c}=", text(ak.to_numpy(chunk[c])), sep="")
+                   for c in (self.columns or [])]
+        lines.add(end, join("#zpgen", *columns))
+        lines.add(end + 1, join("<rwgt>\n <wgt id='CV'>", text(w), "</wgt>\n</rwgt>\n</event>",
+                                sep=""))
+        self._body.write(lines.bytes())
 
     @staticmethod
     def _proper_decay_length_mm(offsets: np.ndarray, fl: Mapping[str, np.ndarray],
@@ -262,12 +270,12 @@ class LHEWriter(AtomicWriter):
                             comment=f"generated by zpgen {self.run_info.get('version', '')}")
         head = lhe.tolhe(lheformat=self._fmt)
         head = head[: head.rindex("</LesHouchesEvents>")]
-        with open(self.tmp_path, "w", encoding="utf-8") as out:
-            out.write(head)
+        with open(self.tmp_path, "wb") as out:
+            out.write(head.encode())
             assert self._body_path is not None
-            with open(self._body_path, encoding="utf-8") as body:
+            with open(self._body_path, "rb") as body:
                 shutil.copyfileobj(body, out, 1 << 20)
-            out.write("</LesHouchesEvents>\n")
+            out.write(b"</LesHouchesEvents>\n")
 
     def _release(self) -> None:
         if self._body is not None:
