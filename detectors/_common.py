@@ -36,6 +36,7 @@ import numpy.typing as npt
 from zpgen.flux._options import OptionReader
 
 from zpgen import constants
+from zpgen.event_record import FlatEvents
 from zpgen.histograms import HistogramSpec
 
 __all__ = [
@@ -48,10 +49,12 @@ __all__ = [
     "MINIBOONE_EVIS_EDGES_GeV",
     "MINIBOONE_SHAPE_EQE_WINDOW_GeV",
     "add_fields",
+    "as_flat",
     "e_qe",
     "m_ch2_gev",
     "miniboone_histograms",
     "pair_observables",
+    "returned",
     "visible_leptons",
 ]
 
@@ -140,6 +143,8 @@ class CH2Sphere:
     """
 
     name: ClassVar[str] = "ch2_sphere"
+    #: ``place`` and ``respond`` work on :class:`zpgen.event_record.FlatEvents` in place.
+    flat_events: ClassVar[bool] = True
     #: Option keys of the geometry, with defaults (MiniBooNE; PHYSICS.md, "Event rate").
     GEOMETRY_DEFAULTS: ClassVar[dict[str, float]] = {
         "pot": 18.75e20,
@@ -220,8 +225,11 @@ class CH2Sphere:
         Adds event fields ``vtx_x``, ``vtx_y``, ``vtx_z`` (cm, detector centre at the
         origin, z along the beam) and adds them to every particle's ``x``, ``y``, ``z``.
         Draws, in order: ``u_r``, ``cos``, ``phi`` (3 uniform arrays of the chunk length).
+        ``events``: :class:`zpgen.event_record.FlatEvents` (changed in place and
+        returned, the engine's path) or an awkward chunk (a new chunk is returned).
         """
-        n = len(events)
+        flat, given = as_flat(events)
+        n = flat.n
         radius = self.fiducial_radius_cm * np.cbrt(rng.random(n))
         cos_polar = 2.0 * rng.random(n) - 1.0
         azimuth = 2.0 * math.pi * rng.random(n)
@@ -231,13 +239,66 @@ class CH2Sphere:
             "y": radius * sin_polar * np.sin(azimuth),
             "z": radius * cos_polar,
         }
-        particles = events["particles"]
+        p = flat.particles
+        _shift_positions(flat.starts, flat.stops, p["x"], p["y"], p["z"], vertex["x"],
+                         vertex["y"], vertex["z"])
         for axis, shift in vertex.items():
-            particles = ak.with_field(particles, particles[axis] + shift, axis)
-        events = ak.with_field(events, particles, "particles")
-        for axis, shift in vertex.items():
-            events = ak.with_field(events, shift, f"vtx_{axis}")
-        return events
+            flat.event[f"vtx_{axis}"] = shift
+        return returned(flat, given)
+
+
+def as_flat(events: Any) -> tuple[FlatEvents, bool]:
+    """``(flat events, whether they were given flat)``: an awkward chunk is copied to
+    :class:`zpgen.event_record.FlatEvents` (the detector then works on the copy)."""
+    if isinstance(events, FlatEvents):
+        return events, True
+    return FlatEvents.from_awkward(events), False
+
+
+def returned(flat: FlatEvents, given_flat: bool) -> Any:
+    """What a detector method returns: the flat events, or an awkward chunk if it was given
+    one."""
+    return flat if given_flat else flat.to_awkward()
+
+
+@nb.njit(nb.void(nb.int64[::1], nb.int64[::1], nb.float64[::1], nb.float64[::1],
+                 nb.float64[::1], nb.float64[::1], nb.float64[::1], nb.float64[::1]),
+         cache=True, error_model="numpy", nogil=True)
+def _shift_positions(starts: IntArray, stops: IntArray, x: FloatArray, y: FloatArray,
+                     z: FloatArray, dx: FloatArray, dy: FloatArray, dz: FloatArray) -> None:
+    """Add event ``i``'s vertex to the positions of its particles, in place."""
+    for i in range(starts.shape[0]):
+        for j in range(starts[i], stops[i]):
+            x[j] += dx[i]
+            y[j] += dy[i]
+            z[j] += dz[i]
+
+
+@nb.njit(nb.types.UniTuple(nb.int64[::1], 2)(nb.int64[::1], nb.int64[::1], nb.int32[::1],
+                                             nb.int32[::1], nb.float64[::1], nb.float64[::1],
+                                             nb.float64[::1], nb.float64),
+         cache=True, error_model="numpy", nogil=True)
+def _visible_rows(starts: IntArray, stops: IntArray, pdg: npt.NDArray[np.int32],
+                  status: npt.NDArray[np.int32], x: FloatArray, y: FloatArray, z: FloatArray,
+                  r2_max: float) -> tuple[IntArray, IntArray]:
+    """Flat rows and event indices of the final e+ e- produced within ``sqrt(r2_max)``."""
+    n = 0
+    for i in range(starts.shape[0]):
+        for j in range(starts[i], stops[i]):
+            if (status[j] == 1 and (pdg[j] == 11 or pdg[j] == -11)
+                    and x[j] ** 2 + y[j] ** 2 + z[j] ** 2 < r2_max):
+                n += 1
+    rows = np.empty(n, dtype=np.int64)
+    event = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(starts.shape[0]):
+        for j in range(starts[i], stops[i]):
+            if (status[j] == 1 and (pdg[j] == 11 or pdg[j] == -11)
+                    and x[j] ** 2 + y[j] ** 2 + z[j] ** 2 < r2_max):
+                rows[k] = j
+                event[k] = i
+                k += 1
+    return rows, event
 
 
 # ---------------------------------------------------------------------- leptons
@@ -259,46 +320,38 @@ class Leptons:
     uz: FloatArray
 
 
-def _flat(array: Any, dtype: type) -> npt.NDArray[Any]:
-    return np.asarray(ak.to_numpy(ak.flatten(array, axis=1)), dtype=dtype)
-
-
 def visible_leptons(events: Any, max_radius_cm: float = math.inf) -> Leptons:
-    """Extract the status-1 |pdg| = 11 particles of a chunk as flat numpy arrays.
+    """The status-1 |pdg| = 11 particles of a chunk as flat numpy arrays.
 
     Only leptons produced within ``max_radius_cm`` of the detector centre are visible
-    (after :meth:`place`, particle positions are in the detector frame): e.g. the e+ e-
-    of a nu4 decay, typically 1e10 cm downstream, is not seen.  The selection runs on the
-    flattened particle columns (one awkward flatten per chunk, then numpy).
+    (after :meth:`CH2Sphere.place`, particle positions are in the detector frame): e.g. the
+    e+ e- of a nu4 decay, typically 1e10 cm downstream, is not seen.  One Numba pass over
+    the flat particle columns (:class:`zpgen.event_record.FlatEvents`; an awkward chunk is
+    converted first).
     """
-    particles = events["particles"]
-    counts = np.asarray(ak.to_numpy(ak.num(particles, axis=1)), dtype=np.int64)
-    flat = ak.flatten(particles, axis=1)
-
-    def column(name: str, dtype: type) -> npt.NDArray[Any]:
-        return np.asarray(ak.to_numpy(flat[name]), dtype=dtype)
-
-    pdg = column("pdg", np.int64)
-    selected = (column("status", np.int64) == 1) & (np.abs(pdg) == 11)
-    if math.isfinite(max_radius_cm):
-        r2 = column("x", np.float64) ** 2 + column("y", np.float64) ** 2 + column(
-            "z", np.float64) ** 2
-        selected &= r2 < max_radius_cm**2
-    event = np.repeat(np.arange(counts.size, dtype=np.int64), counts)[selected]
-    px = column("px", np.float64)[selected]
-    py = column("py", np.float64)[selected]
-    pz = column("pz", np.float64)[selected]
-    p = np.sqrt(px**2 + py**2 + pz**2)
-    safe = np.where(p > 0.0, p, 1.0)
+    flat, _ = as_flat(events)
+    p = flat.particles
+    r2_max = max_radius_cm**2 if math.isfinite(max_radius_cm) else math.inf
+    rows, event = _visible_rows(flat.starts, flat.stops,
+                                np.ascontiguousarray(p["pdg"], dtype=np.int32),
+                                np.ascontiguousarray(p["status"], dtype=np.int32),
+                                np.ascontiguousarray(p["x"], dtype=np.float64),
+                                np.ascontiguousarray(p["y"], dtype=np.float64),
+                                np.ascontiguousarray(p["z"], dtype=np.float64), r2_max)
+    px = np.asarray(p["px"], dtype=np.float64)[rows]
+    py = np.asarray(p["py"], dtype=np.float64)[rows]
+    pz = np.asarray(p["pz"], dtype=np.float64)[rows]
+    momentum = np.sqrt(px**2 + py**2 + pz**2)
+    safe = np.where(momentum > 0.0, momentum, 1.0)
     return Leptons(
-        n_events=len(events),
+        n_events=flat.n,
         event=event,
-        pdg=pdg[selected],
-        E=column("E", np.float64)[selected],
-        p=p,
-        ux=np.where(p > 0.0, px / safe, 0.0),
-        uy=np.where(p > 0.0, py / safe, 0.0),
-        uz=np.where(p > 0.0, pz / safe, 1.0),
+        pdg=np.asarray(p["pdg"], dtype=np.int64)[rows],
+        E=np.asarray(p["E"], dtype=np.float64)[rows],
+        p=momentum,
+        ux=np.where(momentum > 0.0, px / safe, 0.0),
+        uy=np.where(momentum > 0.0, py / safe, 0.0),
+        uz=np.where(momentum > 0.0, pz / safe, 1.0),
     )
 
 
@@ -386,10 +439,14 @@ def pair_observables(leptons: Leptons, binding_energy_GeV: float) -> dict[str, n
 
 
 def add_fields(events: Any, columns: Mapping[str, npt.NDArray[Any]]) -> Any:
-    """Return ``events`` with event-level ``columns`` added (or replaced).
+    """``events`` with event-level ``columns`` added (or replaced).
 
-    Rebuilds the record once (``ak.zip`` at depth 1) instead of one ``with_field`` per column.
+    :class:`zpgen.event_record.FlatEvents` get them in place (and are returned); an awkward
+    chunk is rebuilt once (``ak.zip`` at depth 1).
     """
+    if isinstance(events, FlatEvents):
+        events.event.update(columns)
+        return events
     fields = {name: events[name] for name in events.fields if name not in columns}
     fields.update(columns)
     return ak.zip(fields, depth_limit=1)

@@ -85,7 +85,15 @@ from zpgen.flux._options import OptionReader
 
 from zpgen import constants
 
-from ._common import CH2Sphere, Leptons, add_fields, pair_observables, visible_leptons
+from ._common import (
+    CH2Sphere,
+    Leptons,
+    add_fields,
+    as_flat,
+    pair_observables,
+    returned,
+    visible_leptons,
+)
 
 __all__ = ["EfficiencyFit", "MiniBooNEDetector", "one_ring_flag", "smear_leptons"]
 
@@ -230,7 +238,8 @@ class MiniBooNEDetector(CH2Sphere):
 
     def respond(self, events: Any, rng: np.random.Generator) -> Any:
         """Smear, reconstruct, classify and weight (module docstring); returns new events."""
-        true_leptons = visible_leptons(events, self.tank_radius_cm)
+        flat, given = as_flat(events)
+        true_leptons = visible_leptons(flat, self.tank_radius_cm)
         truth = pair_observables(true_leptons, self.binding_energy_GeV)
         reco_leptons = smear_leptons(true_leptons, rng, self.energy_stochastic,
                                      self.energy_constant, self.angle_resolution_deg)
@@ -241,8 +250,8 @@ class MiniBooNEDetector(CH2Sphere):
         columns.update({f"true_{name}": truth[name] for name in OBSERVABLES})
         columns["one_ring"] = one_ring
         columns["passes"] = one_ring.copy()
-        columns["w_eff"] = self.efficiency_weight(events, truth["E_vis"])
-        return add_fields(events, columns)
+        columns["w_eff"] = self.efficiency_weight(flat, truth["E_vis"])
+        return returned(add_fields(flat, columns), given)
 
     def efficiency_weight(self, events: Any, E_vis_true: FloatArray) -> FloatArray:
         """``w_eff`` per event (module docstring, "Selection and efficiency")."""

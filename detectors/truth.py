@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 from zpgen.flux._options import OptionReader
 
-from ._common import CH2Sphere, add_fields, pair_observables, visible_leptons
+from ._common import CH2Sphere, add_fields, as_flat, pair_observables, returned, visible_leptons
 
 __all__ = ["TruthDetector"]
 
@@ -62,10 +62,10 @@ class TruthDetector(CH2Sphere):
 
     def respond(self, events: Any, rng: np.random.Generator) -> Any:
         """Add the true observables, ``w_eff = 1`` and ``passes = True`` (``rng`` unused)."""
-        observables = pair_observables(visible_leptons(events, self.tank_radius_cm),
+        flat, given = as_flat(events)
+        observables = pair_observables(visible_leptons(flat, self.tank_radius_cm),
                                        self.binding_energy_GeV)
-        n = len(events)
         columns = {name: observables[name] for name in OBSERVABLES}
-        columns["w_eff"] = np.ones(n)
-        columns["passes"] = np.ones(n, dtype=bool)
-        return add_fields(events, columns)
+        columns["w_eff"] = np.ones(flat.n)
+        columns["passes"] = np.ones(flat.n, dtype=bool)
+        return returned(add_fields(flat, columns), given)

@@ -79,6 +79,7 @@ __all__ = [
     "STATUS_TARGET",
     "ChunkBuffer",
     "EventBlock",
+    "FlatEvents",
     "production_vertices",
     "to_awkward",
 ]
@@ -235,6 +236,80 @@ def to_awkward(block: EventBlock, event_fields: Mapping[str, npt.NDArray[np.gene
     return ak.Array(ak.contents.RecordArray(contents, names, length=n))
 
 
+@dataclass
+class FlatEvents:
+    """A chunk as flat numpy columns, the form detectors and writers work on without awkward.
+
+    Event ``i``'s particles are the flat rows ``starts[i]:stops[i]`` of every particle
+    column (a :class:`ChunkBuffer` view has ``starts = i k``; a packed array has
+    ``starts = offsets[:-1]``).  ``event`` holds the event-level columns (length ``n``);
+    a detector adds its columns there and may change the particle positions in place.
+
+    Attributes
+    ----------
+    n : number of events
+    starts, stops : (n,) int64
+    particles : dict of flat particle columns (:data:`PARTICLE_FIELDS`)
+    event : dict of (n,) event columns, in output order
+    """
+
+    n: int
+    starts: npt.NDArray[np.int64]
+    stops: npt.NDArray[np.int64]
+    particles: dict[str, npt.NDArray[Any]]
+    event: dict[str, npt.NDArray[Any]]
+
+    @property
+    def fields(self) -> list[str]:
+        """Event-level column names (as an awkward chunk's fields, without ``particles``)."""
+        return list(self.event)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, name: str) -> npt.NDArray[Any]:
+        return self.event[name]
+
+    @classmethod
+    def from_awkward(cls, events: ak.Array) -> FlatEvents:
+        """Copies of the columns of an awkward chunk (event fields + jagged ``particles``)."""
+        particles = events["particles"]
+        counts = np.asarray(ak.to_numpy(ak.num(particles, axis=1)), dtype=np.int64)
+        offsets = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        flat = ak.flatten(particles, axis=1)
+        cols = {f: np.array(ak.to_numpy(flat[f])) for f in flat.fields}
+        event = {f: np.array(ak.to_numpy(events[f])) for f in events.fields
+                 if f != "particles"}
+        return cls(len(events), offsets[:-1].copy(), offsets[1:].copy(), cols, event)
+
+    def to_awkward(self) -> ak.Array:
+        """The chunk as an awkward Array (event fields, then ``particles``)."""
+        names = [f for f in PARTICLE_FIELDS if f in self.particles]
+        names += [f for f in self.particles if f not in names]
+        size = int(self.stops.max(initial=0))
+        record = ak.contents.RecordArray(
+            [ak.contents.NumpyArray(np.ascontiguousarray(self.particles[f][:size]))
+             for f in names], names, length=size)
+        particles = ak.contents.ListArray(ak.index.Index64(self.starts),
+                                          ak.index.Index64(self.stops), record)
+        contents = [ak.contents.NumpyArray(np.ascontiguousarray(v)) for v in self.event.values()]
+        return ak.Array(ak.contents.RecordArray([*contents, particles],
+                                                [*self.event, "particles"], length=self.n))
+
+    def take(self, rows: npt.NDArray[np.int64]) -> FlatEvents:
+        """Events ``rows`` as a new, packed :class:`FlatEvents` (copies)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        counts = self.stops[rows] - self.starts[rows]
+        offsets = np.zeros(rows.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        index = (np.repeat(self.starts[rows] - offsets[:-1], counts)
+                 + np.arange(int(offsets[-1]), dtype=np.int64))
+        return FlatEvents(int(rows.size), offsets[:-1].copy(), offsets[1:].copy(),
+                          {f: v[index] for f, v in self.particles.items()},
+                          {f: v[rows] for f, v in self.event.items()})
+
+
 class ChunkBuffer:
     """Preallocated flat columns of one chunk of events (module docstring).
 
@@ -326,6 +401,42 @@ class ChunkBuffer:
         self.status[pdst] = block.status_rows()[lo:hi].reshape(n * k)
         self.mother[pdst] = np.tile(block.mother.astype(np.int32), n)
         self.counts[dst] = k if block.counts is None else block.counts[lo:hi]
+
+    def flat_view(self, n: int | None = None) -> FlatEvents:
+        """The first ``n`` events (default: all) as :class:`FlatEvents` views of this
+        buffer: a detector writes its columns and particle positions straight into it."""
+        n = self.capacity if n is None else int(n)
+        starts = np.arange(n, dtype=np.int64) * self.n_particles
+        event = {name: col[:n] for name, col in self.event.items()}
+        event.update({name: col[:n] for name, col in self.extra.items()})
+        return FlatEvents(n, starts, starts + self.counts[:n], self.particle_columns(), event)
+
+    def copy_flat(self, events: FlatEvents, start: int, rows: slice) -> None:
+        """Copy events ``rows`` of ``events`` into this chunk from row ``start``.
+
+        Event columns not yet in the buffer are created.  ``events`` must have at most
+        ``n_particles`` particles per event; they go to the first slots of each row.
+        """
+        lo, hi, _ = rows.indices(events.n)
+        n = hi - lo
+        k = self.n_particles
+        dst = slice(start, start + n)
+        for name, values in events.event.items():
+            self.column(name, values.dtype)[dst] = values[lo:hi]
+        counts = events.stops[lo:hi] - events.starts[lo:hi]
+        if counts.size and int(counts.max()) > k:
+            raise ValueError(f"events have up to {int(counts.max())} particles, the chunk "
+                             f"holds {k} per event")
+        self.counts[dst] = counts
+        src = (np.repeat(events.starts[lo:hi], counts)
+               + np.arange(int(counts.sum()), dtype=np.int64)
+               - np.repeat(np.cumsum(counts) - counts, counts))
+        dst_index = (np.repeat((start + np.arange(n, dtype=np.int64)) * k, counts)
+                     + np.arange(int(counts.sum()), dtype=np.int64)
+                     - np.repeat(np.cumsum(counts) - counts, counts))
+        columns = self.particle_columns()
+        for name in PARTICLE_FIELDS:
+            columns[name][dst_index] = events.particles[name][src]
 
     def copy_events(self, events: ak.Array, start: int, rows: slice) -> None:
         """Copy ``events[rows]`` (an awkward chunk of this layout) into this chunk.

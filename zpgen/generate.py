@@ -54,7 +54,7 @@ import numpy as np
 
 from . import sampler
 from .card import Card
-from .event_record import ChunkBuffer
+from .event_record import ChunkBuffer, FlatEvents
 from .gridpack import Grid, GridError, load_grid
 from .registry import load_plugin
 from .settings import DEFAULT_NEVAL, DEFAULT_NITN, DEFAULT_NITN_FINAL
@@ -564,13 +564,12 @@ class EventGenerator:
                        int(np.count_nonzero(tally_F == 0.0)))
 
     def _detect_piece(self, buf: ChunkBuffer, piece: _Piece, block: ChunkBuffer) -> None:
-        """Detector response of a whole block; its rows of the piece are copied to ``buf``."""
+        """Detector response of a whole block (on its flat columns, in place); its rows of
+        the piece are copied to ``buf``."""
         rng_det = sampler.block_generator(self.seed, self.job_index, sampler.STREAM_DETECTOR,
                                           piece.index, piece.block)
-        events = block.to_awkward(piece.size, packed=True)
-        events = self.detector.place(events, rng_det)
-        events = self.detector.respond(events, rng_det)
-        buf.copy_events(events, piece.dst, slice(piece.lo, piece.hi))
+        events = run_detector(self.detector, block.flat_view(piece.size), rng_det)
+        buf.copy_flat(events, piece.dst, slice(piece.lo, piece.hi))
 
     def chunks(self) -> Iterator[ak.Array]:
         """Chunks of ``chunk_size`` events (the last may be shorter).
@@ -646,6 +645,19 @@ class EventGenerator:
 
     def __iter__(self) -> Iterator[ak.Array]:
         return self.chunks()
+
+
+def run_detector(detector: Any, events: FlatEvents, rng: np.random.Generator) -> FlatEvents:
+    """``detector.place`` then ``detector.respond`` on flat events.
+
+    A detector that declares ``flat_events = True`` (the built-in ones) works on the
+    :class:`zpgen.event_record.FlatEvents` directly; any other gets and returns awkward
+    chunks (the events are converted both ways).
+    """
+    if getattr(detector, "flat_events", False):
+        return detector.respond(detector.place(events, rng), rng)
+    chunk = detector.respond(detector.place(events.to_awkward(), rng), rng)
+    return FlatEvents.from_awkward(chunk)
 
 
 def _check_int(name: str, value: Any, lo: int) -> None:

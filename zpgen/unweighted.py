@@ -53,7 +53,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import sampler
-from .event_record import ChunkBuffer
+from .event_record import ChunkBuffer, FlatEvents
 
 if TYPE_CHECKING:
     from .generate import EventGenerator
@@ -152,7 +152,7 @@ class _TrialBlock:
     buffer: ChunkBuffer
     F: FloatArray
     keep: npt.NDArray[np.int64]
-    events: Any = None  # awkward, after the detector
+    events: Any = None  # FlatEvents of the kept trials, after the detector
 
 
 @dataclass
@@ -191,15 +191,15 @@ class Unweighter:
         return buf, F
 
     def _detect(self, buf: ChunkBuffer, rows: npt.NDArray[np.int64], rng: np.random.Generator
-                ) -> Any:
-        """Detector response of the given rows of a trial buffer (an awkward Array)."""
-        events = buf.to_awkward(buf.capacity, packed=True)[rows]
-        events = self.engine.detector.place(events, rng)
-        return self.engine.detector.respond(events, rng)
+                ) -> FlatEvents:
+        """Detector response of the given rows of a trial buffer."""
+        from .generate import run_detector
 
-    def _selected_weight(self, events: Any, F: FloatArray) -> FloatArray:
-        eff = np.asarray(ak.to_numpy(events["w_eff"]), dtype=np.float64)
-        passes = np.asarray(ak.to_numpy(events["passes"]), dtype=bool)
+        return run_detector(self.engine.detector, buf.flat_view(buf.capacity).take(rows), rng)
+
+    def _selected_weight(self, events: FlatEvents, F: FloatArray) -> FloatArray:
+        eff = np.asarray(events.event["w_eff"], dtype=np.float64)
+        passes = np.asarray(events.event["passes"], dtype=bool)
         return np.where(passes, F * eff, 0.0)
 
     # ------------------------------------------------------------------ pilot
@@ -286,13 +286,13 @@ class Unweighter:
             events = self._detect(trial.buffer, np.arange(F.size), rng_det)
             F = self._selected_weight(events, F)
             trial.keep = np.flatnonzero(u * cap.cap < F)
-            trial.events = events[trial.keep]
+            trial.events = events.take(trial.keep)
         else:
             trial.keep = np.flatnonzero(u * cap.cap < F)
             if engine.apply_detector:
                 trial.events = self._detect(trial.buffer, trial.keep, rng_det)
             else:
-                trial.events = trial.buffer.to_awkward(F.size, packed=True)[trial.keep]
+                trial.events = trial.buffer.flat_view(F.size).take(trial.keep)
         trial.F = F
 
     def _kept_blocks(self, name: str, index: int, pool: ThreadPoolExecutor | None
@@ -361,7 +361,7 @@ class Unweighter:
                     lo = 0
                     while lo < used:
                         take = min(used - lo, buf.capacity - filled)
-                        buf.copy_events(trial.events, filled, slice(lo, lo + take))
+                        buf.copy_flat(trial.events, filled, slice(lo, lo + take))
                         buf.event["w_xsec"][filled:filled + take] = w_xsec
                         filled += take
                         lo += take
