@@ -31,6 +31,28 @@ three-body integral with the Z' width reproduces the on-shell chain up to O(Gamm
 (checked in the tests).  The same rule is applied to nu5 -> nu_light Z' (``M_Z' < m5``) and
 nu4 -> nu_light Z' (``M_Z' < m4``).  The light neutrinos are massless.
 
+Thresholds.  Close to ``M_Z' = m5 - m4`` the narrow-width form fails: the phase space
+vanishes like a square root at the upper end of the m_ee^2 range, the Breit-Wigner peak is
+cut by it, and the two-body width (which vanishes like the momentum) misses the part of the
+peak that the range still holds; its error grows like ``sqrt(M Gamma / Delta)``
+(``Delta = (m5 - m4)^2 - M_Z'^2``) and is O(1) for ``Delta ~ M Gamma``, so that the
+visible branching ratio would jump at the threshold.  The nu4 chain is therefore treated on
+shell (:func:`nu4_chain_on_shell`) only when ``Delta > _NWA_MARGIN M Gamma``
+(``_NWA_MARGIN = 1e3``: there the two forms agree to a few 1e-6, the accuracy of the
+narrow-width form itself); nearer the threshold, on and above it, the three-body integral
+is used: it is a continuous function of M_Z' through the threshold.  For the light
+final states (``m_j = 0``) the phase space vanishes like ``Delta^2`` instead, the cut-off
+part of the peak is negligible, and the narrow-width form misses only the non-resonant
+three-body rate, O(Gamma_Z'/M_Z') of the two-body width away from threshold; their rule
+stays ``M_Z' < m_i`` (the event kernels model these modes on shell only).
+
+Quadrature.  The three-body integrand vanishes like a square root at the edges of the
+m^2 range (``lambda^(1/2)`` at the upper edge for ``m4 > 0``, ``beta`` at ``(2 m_f)^2``) and
+the Z' pole may sit on an edge (``M_Z' = m5 - m4``, ``m5``, ``m4`` or ``2 m_f``).  The
+integration variable is substituted near every edge so that the square root becomes
+linear, and the factors that vanish there are computed from the exact distance to the edge
+(:func:`_integrate_breit_wigner`); the tolerance of the quadrature is unchanged.
+
 Channels not in PHYSICS.md (Z' -> heavy + light neutrino for ``M_Z' > m4``, hadrons) are not
 included in the Z' width.
 """
@@ -39,6 +61,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from scipy import integrate
 from zpgen.processes.couplings import PhysicalCouplings, chiral
@@ -58,6 +81,7 @@ __all__ = [
     "gamma_zprime_ff",
     "gamma_zprime_nunu",
     "kallen",
+    "nu4_chain_on_shell",
     "visible_branching_ratio",
     "visible_branching_ratios",
     "widths",
@@ -233,7 +257,28 @@ def asymmetry(pc: PhysicalCouplings, which: str = "nu5_nu4") -> float:
 # --------------------------------------------------------------------------------------
 def _three_body_numerator(m2_ff: float, m5: float, m4: float, m_f: float, g_L: float,
                           g_R: float, cv: float, ca: float, M: float) -> float:
-    """dGamma/dm^2 times |q^2 - M^2 + i M Gamma|^2 (unpolarised nu5).
+    """dGamma/dm^2 times |q^2 - M^2 + i M Gamma|^2 (unpolarised nu5) at ``q^2 = m2_ff``.
+
+    :func:`_three_body_numerator_at` with the distances to the phase-space edges taken as
+    differences; 0 outside ``(2 m_f)^2 < q^2 < (m5 - m4)^2``.
+    """
+    lo, hi = 4.0 * m_f * m_f, (m5 - m4) ** 2
+    if m2_ff <= lo or m2_ff >= hi:
+        return 0.0
+    return _three_body_numerator_at(m2_ff, m2_ff - lo, hi - m2_ff, m5, m4, m_f, g_L, g_R,
+                                    cv, ca, M)
+
+
+def _three_body_numerator_at(q2: float, l_edge: float, u_edge: float, m5: float, m4: float,
+                             m_f: float, g_L: float, g_R: float, cv: float, ca: float,
+                             M: float) -> float:
+    """dGamma/dq^2 times |q^2 - M^2 + i M Gamma|^2 (unpolarised nu5), edge distances given.
+
+    ``l_edge = q^2 - 4 m_f^2`` and ``u_edge = (m5 - m4)^2 - q^2`` are passed separately so
+    that near a phase-space edge the factors that vanish there are exact (a difference
+    ``(m5 - m4)^2 - q^2`` of nearly equal numbers would carry the rounding error of q^2):
+    ``lambda(m5^2, m4^2, q^2) = u_edge (u_edge + 4 m5 m4)``, ``beta^2 = l_edge/q^2``,
+    ``2 p4.p5 = 2 m5 m4 + u_edge``, ``2 p4.q = 2 m4 (m5 - m4) + u_edge``.
 
     The f fbar angular integral of the lepton tensor is
     ``int dPhi2 Lf = Phi2 [A (q q/q^2 - g) + B q q/q^2]``, with
@@ -243,20 +288,19 @@ def _three_body_numerator(m2_ff: float, m5: float, m4: float, m_f: float, g_L: f
     ``L5 = (g_L^2 + g_R^2) S(p4,p5) + 2 g_L g_R m4 m5 g`` and multiplying by
     ``(1/2m5) (1/2pi) Phi2(nu5 -> nu4 q) Phi2(q -> f fbar)`` gives dGamma/dq^2.
     """
-    q2 = m2_ff
-    m52, m42, mf2 = m5 * m5, m4 * m4, m_f * m_f
-    if q2 <= 4.0 * mf2 or q2 >= (m5 - m4) ** 2:
+    if l_edge <= 0.0 or u_edge <= 0.0:
         return 0.0
-    beta = math.sqrt(max(1.0 - 4.0 * mf2 / q2, 0.0))
-    lam = _sqrt_kallen(m52, m42, q2)
-    p4p5 = 0.5 * (m52 + m42 - q2)
+    m52, m42, mf2 = m5 * m5, m4 * m4, m_f * m_f
+    beta = math.sqrt(l_edge / q2)
+    lam = math.sqrt(u_edge * (u_edge + 4.0 * m5 * m4))
+    p4p5 = 0.5 * (2.0 * m5 * m4 + u_edge)
     p5q = 0.5 * (m52 - m42 + q2)
-    p4q = 0.5 * (m52 - m42 - q2)
+    p4q = 0.5 * (2.0 * m4 * (m5 - m4) + u_edge)
     g2 = g_L * g_L + g_R * g_R
     gg = g_L * g_R * m4 * m5
     qlq = g2 * (2.0 * p4q * p5q - q2 * p4p5) + 2.0 * gg * q2
     glg = -2.0 * g2 * p4p5 + 8.0 * gg
-    a_ff = 4.0 / 3.0 * (cv * cv * (q2 + 2.0 * mf2) + ca * ca * (q2 - 4.0 * mf2))
+    a_ff = 4.0 / 3.0 * (cv * cv * (q2 + 2.0 * mf2) + ca * ca * l_edge)
     b_ff = 8.0 * mf2 * ca * ca
     contraction = a_ff * (qlq / q2 - glg) + b_ff * (q2 / (M * M) - 1.0) ** 2 * qlq / q2
     phase_space = lam / (8.0 * math.pi * m52) * beta / (8.0 * math.pi) / (2.0 * math.pi)
@@ -308,41 +352,128 @@ def _quad(f: Callable[[float], float], a: float, b: float) -> float:
     return val
 
 
-def _integrate_breit_wigner(num: Callable[[float], float], lo: float, hi: float, M2: float,
-                            MG: float) -> float:
-    """int_lo^hi num(x) / ((x - M2)^2 + MG^2) dx for a smooth ``num``.
+#: Numerator of a resonant integrand as a function of ``(x, x - lo, hi - x)``.
+EdgeNumerator = Callable[[float, float, float], float]
 
-    Within ``|x - M2| < _BW_WINDOW MG`` the substitution ``x = M2 + MG tan(theta)`` makes the
-    integrand ``num(x)/MG`` flat (so a peak of relative width 1e-8 is integrated exactly);
-    outside, ``x = M2 -/+ exp(u)`` makes the power-law tails smooth.
+
+@dataclass(frozen=True)
+class _Piece:
+    """One piece of the m^2 range in its own variable ``y``, ``x - M^2 = d(y)``.
+
+    ``kind`` is ``"core"`` (``d = MG tan y``) or ``"tail"`` (``d = sign exp(y)``);
+    ``edge_a`` / ``edge_b`` say which phase-space edge (``"lo"``, ``"hi"`` or None) the end
+    ``y = ya`` / ``y = yb`` is.
+    """
+
+    kind: str
+    sign: float
+    ya: float
+    yb: float
+    edge_a: str | None
+    edge_b: str | None
+
+    def offset(self, y: float, MG: float) -> float:
+        """``x - M^2`` at ``y``."""
+        return MG * math.tan(y) if self.kind == "core" else self.sign * math.exp(y)
+
+    def density(self, y: float, MG: float) -> float:
+        """``dx/dy / ((x - M^2)^2 + MG^2)``: the Breit-Wigner in the piece's variable."""
+        if self.kind == "core":
+            return 1.0 / MG
+        d = math.exp(y)
+        return d / (d * d + MG * MG)
+
+    def distance(self, y: float, y_edge: float, MG: float) -> float:
+        """``|x(y) - x(y_edge)|`` in closed form (no difference of nearly equal numbers)."""
+        if self.kind == "core":
+            return MG * abs(math.sin(y - y_edge)) / (math.cos(y) * math.cos(y_edge))
+        return math.exp(y_edge) * abs(math.expm1(y - y_edge))
+
+
+def _resonance_pieces(d_lo: float, d_hi: float, MG: float) -> list[_Piece]:
+    """The pieces of ``x - M^2`` in ``[d_lo, d_hi]`` (see :func:`_integrate_breit_wigner`).
+
+    Core ``|x - M^2| < w`` (``w = _BW_WINDOW MG``) with the arctan map, extended to a
+    phase-space edge closer than ``2 w`` to the pole (so no sliver piece between the window
+    and an edge); power-law tails beyond it with the logarithmic maps.
+    """
+    pieces = []
+    w = _BW_WINDOW * MG
+    c_lo = d_lo if d_lo > -2.0 * w else -w
+    c_hi = d_hi if d_hi < 2.0 * w else w
+    core = MG > 0.0 and c_lo < c_hi
+    if core:
+        pieces.append(_Piece("core", 1.0, math.atan(c_lo / MG), math.atan(c_hi / MG),
+                             "lo" if c_lo == d_lo else None, "hi" if c_hi == d_hi else None))
+    if d_lo < 0.0 and (not core or c_lo > d_lo):  # below the pole: x = M^2 - exp(y)
+        near = c_lo if core else min(d_hi, 0.0)
+        if near < 0.0:
+            # y grows away from the pole: ya is the end nearer the pole, yb is x = lo
+            pieces.append(_Piece("tail", -1.0, math.log(-near), math.log(-d_lo),
+                                 "hi" if near == d_hi else None, "lo"))
+    if d_hi > 0.0 and (not core or c_hi < d_hi):  # above the pole: x = M^2 + exp(y)
+        near = c_hi if core else max(d_lo, 0.0)
+        if near > 0.0:
+            pieces.append(_Piece("tail", 1.0, math.log(near), math.log(d_hi),
+                                 "lo" if near == d_lo else None, "hi"))
+    return pieces
+
+
+def _integrate_piece(piece: _Piece, num: EdgeNumerator, lo: float, hi: float, M2: float,
+                     MG: float) -> float:
+    """Integral of one piece; an end on a phase-space edge gets ``y = y_edge +/- tau^2``."""
+    if piece.edge_a is not None and piece.edge_b is not None:  # both ends on an edge: halve
+        mid = 0.5 * (piece.ya + piece.yb)
+        return (_integrate_piece(replace(piece, yb=mid, edge_b=None), num, lo, hi, M2, MG)
+                + _integrate_piece(replace(piece, ya=mid, edge_a=None), num, lo, hi, M2, MG))
+    if piece.edge_a is None and piece.edge_b is None:
+        def plain(y: float) -> float:
+            d = piece.offset(y, MG)
+            return num(M2 + d, (M2 - lo) + d, (hi - M2) - d) * piece.density(y, MG)
+        return _quad(plain, piece.ya, piece.yb)
+    at_a = piece.edge_a is not None
+    y_edge, orient = (piece.ya, 1.0) if at_a else (piece.yb, -1.0)
+    edge = piece.edge_a if at_a else piece.edge_b
+    span = hi - lo
+
+    def edge_integrand(tau: float) -> float:
+        y = y_edge + orient * tau * tau
+        dist = piece.distance(y, y_edge, MG)
+        if edge == "lo":
+            value = num(lo + dist, dist, span - dist)
+        else:
+            value = num(hi - dist, span - dist, dist)
+        return 2.0 * tau * piece.density(y, MG) * value
+
+    return _quad(edge_integrand, 0.0, math.sqrt(piece.yb - piece.ya))
+
+
+def _integrate_breit_wigner(num: EdgeNumerator, lo: float, hi: float, M2: float,
+                            MG: float) -> float:
+    """``int_lo^hi num(x, x - lo, hi - x) / ((x - M2)^2 + MG^2) dx``.
+
+    ``num`` is smooth inside the range and may vanish like a square root at either edge
+    (the phase space of a two-body decay, ``lambda^(1/2)`` or ``beta``).  The range is cut
+    into pieces, each with a substitution that makes its integrand smooth:
+
+    * within ``|x - M2| < _BW_WINDOW MG`` (the core), ``x = M2 + MG tan(theta)`` makes the
+      Breit-Wigner flat, so a peak of relative width 1e-8 is integrated exactly;
+    * outside, ``x = M2 -/+ exp(y)`` makes the power-law tails smooth;
+    * a piece ending on a phase-space edge is further substituted as ``y = y_edge +/-
+      tau^2``: ``sqrt(x - edge)`` becomes linear in tau, and the distance to the edge is
+      computed in closed form from tau and handed to ``num`` (so the vanishing factors are
+      exact even when the pole sits on the edge, ``M2 = lo`` or ``M2 = hi``).
+
+    Raises ``ValueError`` for ``MG <= 0`` with the pole inside or on the range (divergent).
     """
     if hi <= lo:
         return 0.0
-    if MG <= 0.0 and lo <= M2 <= hi:
-        raise ValueError("zero Z' width with the Z' pole inside the integration range")
-    w = _BW_WINDOW * MG
-    total = 0.0
-    # core: arctan substitution
-    c_lo, c_hi = max(lo, M2 - w), min(hi, M2 + w)
-    if c_hi > c_lo:
-        t_lo, t_hi = math.atan((c_lo - M2) / MG), math.atan((c_hi - M2) / MG)
-        total += _quad(lambda t: num(M2 + MG * math.tan(t)) / MG, t_lo, t_hi)
-
-    def tail(sign: float) -> Callable[[float], float]:
-        def g(u: float) -> float:
-            d = math.exp(u)
-            return num(M2 + sign * d) * d / (d * d + MG * MG)
-        return g
-
-    # below the window: x = M2 - exp(u), x in [lo, min(hi, M2 - w)]
-    b_hi = min(hi, M2 - w)
-    if b_hi > lo:
-        total += _quad(tail(-1.0), math.log(M2 - b_hi), math.log(M2 - lo))
-    # above the window: x = M2 + exp(u), x in [max(lo, M2 + w), hi]
-    a_lo = max(lo, M2 + w)
-    if hi > a_lo:
-        total += _quad(tail(1.0), math.log(a_lo - M2), math.log(hi - M2))
-    return total
+    d_lo, d_hi = lo - M2, hi - M2
+    if MG <= 0.0 and d_lo <= 0.0 <= d_hi:
+        raise ValueError("zero Z' width with the Z' pole inside or on the edge of the "
+                         "integration range")
+    return sum(_integrate_piece(p, num, lo, hi, M2, MG)
+               for p in _resonance_pieces(d_lo, d_hi, MG))
 
 
 def gamma_three_body(m5: float, m4: float, m_f: float, g_L: float, g_R: float, cv: float,
@@ -358,8 +489,8 @@ def gamma_three_body(m5: float, m4: float, m_f: float, g_L: float, g_R: float, c
     if hi <= lo:
         return 0.0
 
-    def num(x: float) -> float:
-        return _three_body_numerator(x, m5, m4, m_f, g_L, g_R, cv, ca, M)
+    def num(q2: float, l_edge: float, u_edge: float) -> float:
+        return _three_body_numerator_at(q2, l_edge, u_edge, m5, m4, m_f, g_L, g_R, cv, ca, M)
 
     return _integrate_breit_wigner(num, lo, hi, M * M, M * gamma_zprime)
 
@@ -392,13 +523,28 @@ def gamma_nu5_to_nu4_nunu(pc: PhysicalCouplings, *, gamma_zprime: float | None =
 # --------------------------------------------------------------------------------------
 # Summary for the CLI
 # --------------------------------------------------------------------------------------
+#: The nu4 chain is on shell only if (m5 - m4)^2 - M_Z'^2 > _NWA_MARGIN M_Z' Gamma_Z'
+#: (module docstring, "Thresholds").
+_NWA_MARGIN = 1.0e3
+
+
+def nu4_chain_on_shell(m5: float, m4: float, M: float, gamma_zprime: float) -> bool:
+    """Whether nu5 -> nu4 Z' is treated as a two-body decay (narrow width) or not.
+
+    True when the Z' peak lies inside the m_ee^2 range by more than ``_NWA_MARGIN`` times
+    ``M Gamma_Z'``: ``(m5 - m4)^2 - M^2 > _NWA_MARGIN M Gamma_Z'`` (module docstring,
+    "Thresholds"); otherwise the three-body width through a (virtual) Z' is used.
+    """
+    return m5 - m4 > M and (m5 - m4) ** 2 - M * M > _NWA_MARGIN * M * gamma_zprime
+
+
 def _heavy_to_light(pc: PhysicalCouplings, m_i: float, m_j: float, g: float,
-                    gz_total: float) -> dict[str, float]:
-    """Two-body nu_i -> nu_j Z' if open, else the three-body modes through a virtual Z'."""
+                    gz_total: float, on_shell: bool) -> dict[str, float]:
+    """Two-body nu_i -> nu_j Z' if ``on_shell``, else the three-body modes (virtual Z')."""
     g_L, g_R = chiral(g, pc.majorana)
     M = pc.mzprime
     out = {"Zprime": 0.0, "ee": 0.0, "mumu": 0.0, "nunu": 0.0}
-    if m_i - m_j > M:
+    if on_shell:
         out["Zprime"] = gamma_nu_to_nu_zprime(m_i, m_j, M, g_L, g_R)
     else:
         out["ee"] = gamma_three_body(m_i, m_j, M_E, g_L, g_R, pc.cv_l, pc.ca_l, M, gz_total)
@@ -426,9 +572,11 @@ def widths(pc: PhysicalCouplings) -> dict:
     PHYSICS.md "Decays".  Channels:
 
     * Z': e+e-, mu+mu-, nu nubar (3 flavours).
-    * nu5: nu4 Z' (g_45) when ``M_Z' < m5 - m4`` ("on-shell" regime), otherwise the
-      three-body nu4 e+e-, nu4 mu+mu- and nu4 nu nubar (3 flavours) through a virtual Z'
-      ("off-shell" regime); nu_light Z' (g_5a, quadrature sum over flavours) when
+    * nu5: nu4 Z' (g_45) when ``M_Z' < m5 - m4`` by more than the narrow-width margin
+      (:func:`nu4_chain_on_shell`; "on-shell" regime), otherwise the three-body nu4 e+e-,
+      nu4 mu+mu- and nu4 nu nubar (3 flavours) through a virtual Z' ("off-shell" regime,
+      which includes the threshold region); nu_light Z' (g_5a, quadrature sum over
+      flavours) when
       ``M_Z' < m5``, otherwise nu_light e+e- / mu+mu- / nu nubar.  Never both two- and
       three-body forms of the same channel (narrow-width bookkeeping, module docstring).
     * nu4: nu_light Z' (g_4a) when ``M_Z' < m4``, otherwise nu_light e+e- / mu+mu- /
@@ -445,14 +593,15 @@ def widths(pc: PhysicalCouplings) -> dict:
     """
     zp = zprime_widths(pc)
     gz = zp["total"]
-    c45 = _heavy_to_light(pc, pc.m5, pc.m4, pc.g_45, gz)
-    c5a = _heavy_to_light(pc, pc.m5, 0.0, pc.g_5a, gz)
+    chain_on_shell = nu4_chain_on_shell(pc.m5, pc.m4, pc.mzprime, gz)
+    c45 = _heavy_to_light(pc, pc.m5, pc.m4, pc.g_45, gz, chain_on_shell)
+    c5a = _heavy_to_light(pc, pc.m5, 0.0, pc.g_5a, gz, pc.mzprime < pc.m5)
     nu5 = {"nu4_Zprime": c45["Zprime"], "nu_Zprime": c5a["Zprime"],
            "nu4_ee": c45["ee"], "nu4_nunu": c45["nunu"], "nu4_mumu": c45["mumu"],
            "nu_ee": c5a["ee"], "nu_nunu": c5a["nunu"], "nu_mumu": c5a["mumu"]}
     nu5 = {"total": sum(nu5.values()), **nu5}
     if pc.nu4_decays:
-        c4a = _heavy_to_light(pc, pc.m4, 0.0, pc.g_4a, gz)
+        c4a = _heavy_to_light(pc, pc.m4, 0.0, pc.g_4a, gz, pc.mzprime < pc.m4)
     else:
         c4a = {"Zprime": 0.0, "ee": 0.0, "mumu": 0.0, "nunu": 0.0}
     nu4 = {"nu_Zprime": c4a["Zprime"], "nu_ee": c4a["ee"], "nu_nunu": c4a["nunu"],
@@ -472,7 +621,7 @@ def widths(pc: PhysicalCouplings) -> dict:
         "BR": br,
         "ctau_cm": {k: _ctau(v) for k, v in totals.items()},
         "lifetime_s": {k: _tau(v) for k, v in totals.items()},
-        "regime": "on-shell" if pc.mzprime < pc.m5 - pc.m4 else "off-shell",
+        "regime": "on-shell" if chain_on_shell else "off-shell",
     }
 
 
@@ -483,7 +632,7 @@ VISIBLE_MODES = ("all", "nu4")
 def visible_branching_ratios(pc: PhysicalCouplings, w: dict | None = None) -> dict[str, float]:
     """Branching ratios of the two nu5 decay modes that end in a visible e+ e- pair.
 
-    * ``"nu4"`` (mode A, PHYSICS.md "Event rate"): on shell (``M_Z' < m5 - m4``)
+    * ``"nu4"`` (mode A, PHYSICS.md "Event rate"): on shell (:func:`nu4_chain_on_shell`)
       ``BR(nu5 -> nu4 Z') BR(Z' -> e+e-)``, off shell ``BR(nu5 -> nu4 e+e-)`` (virtual Z');
     * ``"nu"`` (mode B): ``BR(nu5 -> nu_light Z') BR(Z' -> e+e-)`` (coupling ``g_5a``, light
       flavours summed), open for ``M_Z' < m5``; 0 otherwise (the three-body
