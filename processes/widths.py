@@ -383,11 +383,12 @@ class _Piece:
         d = math.exp(y)
         return d / (d * d + MG * MG)
 
-    def distance(self, y: float, y_edge: float, MG: float) -> float:
-        """``|x(y) - x(y_edge)|`` in closed form (no difference of nearly equal numbers)."""
+    def distance(self, y_edge: float, step: float, MG: float) -> float:
+        """``|x(y_edge + step) - x(y_edge)|`` in closed form from the exact ``step`` (never a
+        difference of nearly equal numbers, neither in x nor in y)."""
         if self.kind == "core":
-            return MG * abs(math.sin(y - y_edge)) / (math.cos(y) * math.cos(y_edge))
-        return math.exp(y_edge) * abs(math.expm1(y - y_edge))
+            return MG * abs(math.sin(step)) / (math.cos(y_edge + step) * math.cos(y_edge))
+        return math.exp(y_edge) * abs(math.expm1(step))
 
 
 def _resonance_pieces(d_lo: float, d_hi: float, MG: float) -> list[_Piece]:
@@ -437,8 +438,9 @@ def _integrate_piece(piece: _Piece, num: EdgeNumerator, lo: float, hi: float, M2
     span = hi - lo
 
     def edge_integrand(tau: float) -> float:
-        y = y_edge + orient * tau * tau
-        dist = piece.distance(y, y_edge, MG)
+        step = orient * tau * tau
+        y = y_edge + step
+        dist = piece.distance(y_edge, step, MG)
         if edge == "lo":
             value = num(lo + dist, dist, span - dist)
         else:
