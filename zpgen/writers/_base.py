@@ -1,9 +1,11 @@
 """Shared machinery of the output writers: atomic temporary files, run metadata, column docs.
 
-Every writer streams to a temporary file next to the final one (``<name>.part-<pid>``) and
-renames it to the final name only in :meth:`AtomicWriter.close`; :meth:`AtomicWriter.abort`
-(called automatically when an exception, including ``KeyboardInterrupt``, leaves a ``with``
-block) removes every temporary.  A half-written file never appears under the final name.
+Every writer streams to a temporary file next to the final one
+(``.<name>.<random>.part``, created safely by :mod:`zpgen.tempfiles`: unpredictable name,
+``O_EXCL``, no symbolic link followed) and renames it to the final name only in
+:meth:`AtomicWriter.close`; :meth:`AtomicWriter.abort` (called automatically when an
+exception, including ``KeyboardInterrupt`` and a stop signal, leaves a ``with`` block)
+removes every temporary.  A half-written file never appears under the final name.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 
 import awkward as ak
 import numpy as np
+
+from zpgen import signals, tempfiles
 
 __all__ = [
     "CM2_TO_PB",
@@ -223,10 +227,13 @@ class AtomicWriter:
         """Start writing ``path`` (through a temporary) with the run's metadata."""
         if self._state != "new":
             raise WriterError(f"{self.name} writer: open() called twice")
-        self.path = Path(path).resolve()
+        # absolute, but a symbolic link as the final name is replaced, never followed
+        self.path = Path(os.path.abspath(path))
         if not self.path.parent.is_dir():
             raise WriterError(f"{self.name} writer: directory {self.path.parent} does not exist")
-        self.tmp_path = self.temp_name(".part")
+        with signals.deferred():
+            self.tmp_path = self.temp_name(".part")
+            self._extra_tmp.remove(self.tmp_path)  # close() renames it, abort() removes it
         self.run_info = dict(run_info)
         self._state = "open"
         try:
@@ -263,7 +270,7 @@ class AtomicWriter:
         try:
             self._finish(dict(totals or {}))
             assert self.tmp_path is not None and self.path is not None
-            os.replace(self.tmp_path, self.path)
+            tempfiles.publish(self.tmp_path, self.path)
         except BaseException:
             self.abort()
             raise
@@ -274,13 +281,12 @@ class AtomicWriter:
         """Discard the output: close handles and remove every temporary."""
         if self._state in ("closed", "aborted"):
             return
-        with contextlib.suppress(Exception):
-            self._release()
-        if self.tmp_path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.tmp_path.unlink()
-        self._remove_extra()
-        self._state = "aborted"
+        with signals.deferred():
+            with contextlib.suppress(Exception):
+                self._release()
+            tempfiles.remove_quietly(self.tmp_path)
+            self._remove_extra()
+            self._state = "aborted"
 
     def __enter__(self) -> AtomicWriter:
         return self
@@ -296,8 +302,19 @@ class AtomicWriter:
 
     # -- helpers -----------------------------------------------------------------------
     def temp_name(self, tag: str) -> Path:
+        """Create a temporary for the output (``tag``: ``.part`` or ``.part-body``).
+
+        The file is created (:func:`zpgen.tempfiles.create_temporary`) and recorded in
+        ``_extra_tmp`` before this returns, so :meth:`abort` always removes it.
+        """
         assert self.path is not None
-        return self.path.with_name(f"{self.path.name}{tag}-{os.getpid()}")
+        if not tag.startswith(tempfiles.TEMP_SUFFIX):
+            raise WriterError(f"{self.name} writer: temporary tag {tag!r} must start with "
+                              f"{tempfiles.TEMP_SUFFIX!r}")
+        with signals.deferred():
+            path = tempfiles.create_temporary(self.path, tag[len(tempfiles.TEMP_SUFFIX):])
+            self._extra_tmp.append(path)
+        return path
 
     def written(self) -> dict[str, Any]:
         return {"n_events": self.n_written, "sum_w": self.sum_w,
@@ -311,8 +328,7 @@ class AtomicWriter:
 
     def _remove_extra(self) -> None:
         for p in self._extra_tmp:
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
+            tempfiles.remove_quietly(p)
 
     # -- to implement --------------------------------------------------------------------
     def _start(self, tmp_path: Path) -> None:

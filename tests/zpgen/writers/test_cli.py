@@ -87,7 +87,7 @@ def test_merge_rescales_to_mean(tmp_path, synth, suffix, capsys):
     assert info["n_jobs"] == 3 and len(info["merged_from"]) == 3
     assert info["totals"]["sum_w"] == pytest.approx(np.mean(sums), rel=1e-13)
     assert info["written"]["n_events"] == 153
-    assert not [p for p in tmp_path.iterdir() if ".part-" in p.name]
+    assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
     if suffix == ".root":
         with uproot.open(out) as f:  # the selected E_vis of the 0.2-1.25 GeV E_QE window
             h = f["h_E_vis"]

@@ -62,7 +62,8 @@ def test_keyboard_interrupt_leaves_nothing(tmp_path, suffix, chunks, run_info):
         for c in chunks:
             out.write(c)
         out.close({})
-    assert temporaries and all(".part-" in n for n in temporaries)
+    assert temporaries and all(n.startswith(f".events{suffix}.") and ".part" in n
+                               for n in temporaries)
     assert list(tmp_path.iterdir()) == []
 
 
