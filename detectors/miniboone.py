@@ -212,6 +212,11 @@ class MiniBooNEDetector(CH2Sphere):
         self.apply_efficiency = bool(apply_efficiency)
         self.efficiency = EfficiencyFit.load()
 
+    def data_files(self) -> dict[str, str]:
+        """The efficiency fit read at construction (fingerprinted by zpgen.fingerprints)."""
+        return {"efficiency_fit": str(resources.files("zpgen.detectors").joinpath(
+            "data", EFFICIENCY_JSON))}
+
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> MiniBooNEDetector:
         """Build from the card's ``[detector]`` table (``CardError`` naming the field)."""

@@ -20,12 +20,15 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FLAVOURS", "BinnedFlux"]
+__all__ = ["FLAVOURS", "MAX_ENERGY_GEV", "BinnedFlux"]
 
 FloatArray = npt.NDArray[np.float64]
 
 #: Flavour names accepted everywhere, and their PDG ids.
 FLAVOURS: dict[str, int] = {"numu": 14, "numubar": -14, "nue": 12, "nuebar": -12}
+#: Highest neutrino energy of a flux (GeV): the cross sections are the coherent and elastic
+#: ones of PHYSICS.md, meant for accelerator beams of a few GeV.
+MAX_ENERGY_GEV = 100.0
 
 
 class BinnedFlux:
@@ -62,9 +65,14 @@ class BinnedFlux:
             raise ValueError("edges must be finite and strictly increasing")
         if edges_arr[0] < 0.0:
             raise ValueError(f"edges must be >= 0 GeV, got {edges_arr[0]}")
+        if edges_arr[-1] > MAX_ENERGY_GEV:
+            raise ValueError(f"energies must be <= {MAX_ENERGY_GEV:g} GeV (zpgen's validity "
+                             f"range), got {edges_arr[-1]:g} GeV")
         if not np.all(np.isfinite(density_arr)) or np.any(density_arr < 0.0):
             raise ValueError("density must be finite and non-negative")
         contents = density_arr * np.diff(edges_arr)
+        if not np.isfinite(contents.sum()):
+            raise ValueError("the integrated flux overflows (not a finite number)")
         if not contents.sum() > 0.0:
             raise ValueError("the flux is zero everywhere")
         self.flavour: str = flavour

@@ -60,6 +60,10 @@ class MiniBooNEBNBFlux(TabulatedFlux):
                                       "per_cm2_per_pot_per_GeV")
         super().__init__(flavour, edges, densities[flavour], source=str(path))
 
+    def data_files(self) -> dict[str, str]:
+        """The shipped table (fingerprinted by :mod:`zpgen.fingerprints`)."""
+        return {"table": self.source}
+
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> MiniBooNEBNBFlux:
         """Build from the card's ``[flux]`` table (``CardError`` naming the field)."""

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from ._binned import FLAVOURS, BinnedFlux
+from ._binned import FLAVOURS, MAX_ENERGY_GEV, BinnedFlux
 from ._options import OptionReader
 
 __all__ = ["MonochromaticFlux"]
@@ -41,6 +41,9 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Relative half-width of the bin that stands for the delta function.
 HALF_WIDTH = 1e-9
+#: Largest integrated flux accepted (nu / cm^2 / POT; beams give 1e-10 to 1e-8): above it
+#: the density of the narrow bin would overflow.
+MAX_FLUX = 1e100
 
 
 class MonochromaticFlux(BinnedFlux):
@@ -74,8 +77,10 @@ class MonochromaticFlux(BinnedFlux):
     def from_options(cls, options: Mapping[str, Any]) -> MonochromaticFlux:
         """Build from the card's ``[flux]`` table (``CardError`` naming the field)."""
         reader = OptionReader("flux", options, ("energy", "flux", "flavour"))
-        energy = reader.number("energy", unit="GeV", lo=0.0, lo_open=True)
-        flux = reader.number("flux", 1.0, unit="nu/cm^2/POT", lo=0.0, lo_open=True)
+        energy = reader.number("energy", unit="GeV", lo=0.0, lo_open=True,
+                               hi=MAX_ENERGY_GEV / (1.0 + HALF_WIDTH))
+        flux = reader.number("flux", 1.0, unit="nu/cm^2/POT", lo=0.0, lo_open=True,
+                             hi=MAX_FLUX)
         flavour = reader.choice("flavour", tuple(FLAVOURS), "numu")
         return cls(energy, flux, flavour)
 

@@ -29,6 +29,7 @@ value times the unit's conversion factor (PHYSICS.md, "Event rate").
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -82,11 +83,17 @@ def read_table(path: Path, layout: str, columns: tuple[str, ...], energy_unit: s
     """
     where = f"{section}.path"
     try:
-        table = np.loadtxt(path, comments="#", dtype=np.float64, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise CardError(f"{where}: cannot read {str(path)!r} as a numeric table: {exc}") from exc
+        with warnings.catch_warnings():  # an empty file: refused below with a clear message
+            warnings.simplefilter("ignore", UserWarning)
+            table = np.loadtxt(path, comments="#", dtype=np.float64, ndmin=2)
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError (a binary file) included
+        text = " ".join(str(exc).split())
+        raise CardError(f"{where}: cannot read {str(path)!r} as a numeric table: {text}"
+                        ) from None
     n_energy = 2 if layout == "edges" else 1
-    if table.shape[0] == 0 or table.shape[1] != n_energy + len(columns):
+    if table.size == 0:
+        raise CardError(f"{where}: {str(path)!r} has no rows of numbers")
+    if table.shape[1] != n_energy + len(columns):
         raise CardError(f"{where}: {str(path)!r} has {table.shape[1]} columns; layout "
                         f"{layout!r} with columns {list(columns)} needs "
                         f"{n_energy + len(columns)}")
@@ -95,7 +102,7 @@ def read_table(path: Path, layout: str, columns: tuple[str, ...], energy_unit: s
     scale = ENERGY_UNITS[energy_unit]
     if layout == "edges":
         lo, hi = table[:, 0] * scale, table[:, 1] * scale
-        if np.any(hi <= lo) or np.any(np.abs(lo[1:] - hi[:-1]) > 1e-9 * np.abs(hi[:-1]).max()):
+        if np.any(hi <= lo) or np.any(np.abs(lo[1:] - hi[:-1]) > 1e-9 * np.abs(hi).max()):
             raise CardError(f"{where}: bins in {str(path)!r} must be contiguous and increasing "
                             "(E_high of each row = E_low of the next)")
         edges = np.concatenate((lo, hi[-1:]))
@@ -138,6 +145,10 @@ class TabulatedFlux(BinnedFlux):
         super().__init__(flavour, edges, density)
         self.source = source
 
+    def data_files(self) -> dict[str, str]:
+        """The table this flux was read from (fingerprinted by :mod:`zpgen.fingerprints`)."""
+        return {"path": self.source} if self.source else {}
+
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> TabulatedFlux:
         """Build from the card's ``[flux]`` table.
@@ -162,4 +173,4 @@ class TabulatedFlux(BinnedFlux):
         try:
             return cls(flavour, edges, densities[flavour], source=str(path))
         except ValueError as exc:
-            raise CardError(f"flux.path: column {flavour!r} of {str(path)!r}: {exc}") from exc
+            raise CardError(f"flux.path: column {flavour!r} of {str(path)!r}: {exc}") from None

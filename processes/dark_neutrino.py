@@ -268,6 +268,9 @@ class DarkNeutrinoProcess:
     """
 
     name = "dark_neutrino"
+    #: Beam flavours modelled: nu_mu N -> N nu5 (g_mu5, nu5 of helicity -1/2, beam PDG 14).
+    #: A flux of another flavour is refused (zpgen.registry.check_beam_flavour).
+    beam_flavours: tuple[str, ...] = ("numu",)
 
     def __init__(self, pc: PhysicalCouplings, physics: PhysicsConfig,
                  t_map: str = "inverse") -> None:

@@ -44,8 +44,12 @@ def flux_folded_sigma(edges: np.ndarray, density: np.ndarray, params: np.ndarray
 
 def rate_summary(card: Card, flux: Any, detector: Any) -> dict[str, Any]:
     """Expected events per channel before detector efficiency, with every factor."""
+    from zpgen.registry import check_beam_flavour
+
+    from .dark_neutrino import DarkNeutrinoProcess
     from .widths import visible_branching_ratio, visible_branching_ratios, widths
 
+    check_beam_flavour(DarkNeutrinoProcess, flux)
     pc = physical_couplings(card.model)
     targets: Mapping[str, float] = detector.targets()
     modes = card.physics.visible_modes

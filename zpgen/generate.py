@@ -52,11 +52,11 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-from . import sampler
+from . import fingerprints, run_limits, sampler
 from .card import Card
 from .event_record import ChunkBuffer, FlatEvents
 from .gridpack import Grid, GridError, load_grid
-from .registry import load_plugin
+from .registry import check_beam_flavour, load_plugin
 from .settings import DEFAULT_NEVAL, DEFAULT_NITN, DEFAULT_NITN_FINAL
 from .unweighted import Unweighter, UnweightingError
 
@@ -278,6 +278,9 @@ class EventGenerator:
         start = time.perf_counter()
         n_events = card.run.n_events if n_events is None else n_events
         _check_int("n_events", n_events, 1)
+        if n_events > run_limits.MAX_EVENTS:
+            raise GenerationError(f"n_events: must be <= {run_limits.MAX_EVENTS:.0e}, got "
+                                  f"{n_events}")
         _check_int("chunk_size", chunk_size, 1)
         _check_int("job_index", job_index, 0)
         if n_jobs is not None:
@@ -318,9 +321,15 @@ class EventGenerator:
                 card.detector)
         if process is None:
             process = load_plugin("process", "dark_neutrino").from_card(card)
+        check_beam_flavour(process, flux)
         self.flux = flux
         self.detector = detector_plugin
         self.process = process
+        #: SHA-256 fingerprints of the data files the plugins read (zpgen.fingerprints)
+        self.inputs = fingerprints.collect(card, {"flux": flux, "detector": detector_plugin,
+                                                  "process": process})
+        if grid is not None:
+            grid.check_inputs(self.inputs)
         names = tuple(process.channels())
         self.channels = {name: process.channel(name, flux) for name in names}
         targets = {k: float(v) for k, v in detector_plugin.targets().items()}
@@ -442,7 +451,12 @@ class EventGenerator:
             self.adapted[name] = adapted
             self.summary.adapt[name] = adapted.summary()
             rates.append(self.summary.pot * n_t * adapted.mean)
-        if not any(math.isfinite(r) and r > 0.0 for r in rates):
+        overflow = [n for n, r in zip(names, rates, strict=True) if not math.isfinite(r)]
+        if overflow:
+            raise GenerationError(f"the expected rate of {', '.join(overflow)} is not a finite "
+                                  "number (it overflows): check the flux normalisation, the "
+                                  "exposure and the couplings")
+        if not any(r > 0.0 for r in rates):
             raise GenerationError("no events can be generated: every channel's rate is zero "
                                   "(flux below threshold or vanishing couplings)")
         alloc = sampler.allocate(rates, self.n_events, self.min_per_channel)
@@ -462,7 +476,7 @@ class EventGenerator:
                             f"dimension {entry['dim']} in the grid, {index} and {channel.dim} "
                             "here; re-run zpgen adapt")
         return sampler.AdaptedChannel(
-            name=name, index=index, channel=channel, integrator=entry["integrator"],
+            name=name, index=index, channel=channel, integrator=None,
             mean=float(entry["mean"]), sdev=float(entry["sdev"]),
             chi2_dof=float(entry["chi2_dof"]), Q=float(entry["Q"]), nitn=int(entry["nitn"]),
             neval=int(entry["neval"]), seconds=float(entry["seconds"]),
@@ -485,10 +499,10 @@ class EventGenerator:
                                   f"{sorted(layouts)}")
         return layouts.pop()
 
-    def _pieces(self) -> list[list[_Piece]]:
-        """The pieces of every chunk: rows of (channel, block) in the fixed global order."""
+    def _chunk_plans(self) -> Iterator[list[_Piece]]:
+        """The pieces of each chunk in turn: rows of (channel, block) in the fixed global
+        order.  A generator, so the plan of a run of any size takes constant memory."""
         s = self.summary
-        chunks: list[list[_Piece]] = []
         current: list[_Piece] = []
         filled = 0
         size_c = self.chunk_size
@@ -504,11 +518,10 @@ class EventGenerator:
                     lo += take
                     filled += take
                     if filled == size_c:
-                        chunks.append(current)
+                        yield current
                         current, filled = [], 0
         if current:
-            chunks.append(current)
-        return chunks
+            yield current
 
     def _fill_piece(self, buf: ChunkBuffer, piece: _Piece, k: int, truth: tuple[str, ...]
                     ) -> tuple[ChunkBuffer | None, tuple[str, int, float, float, float, float,
@@ -586,7 +599,7 @@ class EventGenerator:
             return
         self.adapt()
         start = time.perf_counter()
-        plan = self._pieces()
+        plans = self._chunk_plans()
         k, truth = self._layout()
         s = self.summary
         bar = None
@@ -595,35 +608,46 @@ class EventGenerator:
             bar = tqdm(total=sum(s.allocation.values()), unit="ev", desc="zpgen", leave=False)
         pool = ThreadPoolExecutor(self.threads, thread_name_prefix="zpgen-gen") \
             if self.threads > 1 else None
-        if self.apply_detector:  # bounded block buffers (one block each) waiting for it
-            max_inflight = 2 * self.threads
-        else:
-            max_inflight = max(len(c) for c in plan) + self.threads if plan else 1
-        order = [(c, piece) for c, pieces in enumerate(plan) for piece in pieces]
+        # the plans of the chunk being assembled and of the next one (pulled lazily)
+        known: dict[int, list[_Piece]] = {}
+        waiting: deque[tuple[int, _Piece]] = deque()  # pieces of known chunks not submitted
         buffers: dict[int, ChunkBuffer] = {}
         inflight: deque[tuple[int, _Piece, Any]] = deque()
-        nxt = 0
+
+        def learn(c: int) -> bool:
+            """Pull the plan of chunk ``c`` (False when the run has fewer chunks)."""
+            if c not in known:
+                pieces = next(plans, None)
+                if pieces is None:
+                    return False
+                known[c] = pieces
+                waiting.extend((c, piece) for piece in pieces)
+            return True
 
         def buffer(c: int) -> ChunkBuffer:
             if c not in buffers:
-                last = plan[c][-1]
+                last = known[c][-1]
                 buffers[c] = ChunkBuffer(last.dst + last.hi - last.lo, k, truth,
                                          vertex_fields=not self.apply_detector)
             return buffers[c]
 
         try:
-            for c in range(len(plan)):
-                for _ in plan[c]:
-                    while (nxt < len(order) and len(inflight) < max_inflight
-                           and order[nxt][0] <= c + 1):
-                        cc, piece = order[nxt]
+            c = 0
+            while learn(c):
+                learn(c + 1)
+                if self.apply_detector:  # bounded block buffers (one block each) waiting
+                    max_inflight = 2 * self.threads
+                else:
+                    max_inflight = len(known[c]) + self.threads
+                for _ in known[c]:
+                    while waiting and len(inflight) < max_inflight and waiting[0][0] <= c + 1:
+                        cc, piece = waiting.popleft()
                         buf = buffer(cc)
                         if pool is None:
                             inflight.append((cc, piece, self._fill_piece(buf, piece, k, truth)))
                         else:
                             inflight.append((cc, piece, pool.submit(self._fill_piece, buf,
                                                                     piece, k, truth)))
-                        nxt += 1
                     cc, piece, fut = inflight.popleft()
                     assert cc == c
                     block, sums = fut if pool is None else fut.result()
@@ -632,6 +656,8 @@ class EventGenerator:
                     del block
                     s.tallies.setdefault(sums[0], ChannelTally()).add_sums(*sums[1:])
                 chunk = buffers.pop(c).to_awkward()
+                del known[c]
+                c += 1
                 if bar is not None:
                     bar.update(len(chunk))
                 yield chunk

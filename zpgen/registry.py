@@ -31,6 +31,7 @@ __all__ = [
     "Process",
     "Writer",
     "available",
+    "check_beam_flavour",
     "load_plugin",
 ]
 
@@ -127,6 +128,9 @@ class Flux(Protocol):
     pdg : PDG id of the selected flavour
     edges : bin edges in GeV, shape (n+1,)
     density : spectrum in nu / cm^2 / POT / GeV per bin, shape (n,)
+
+    Optional method ``data_files() -> Mapping[str, path]``: the data files the flux read
+    (fingerprinted in grids and outputs, :mod:`zpgen.fingerprints`).
     """
 
     name: str
@@ -146,7 +150,10 @@ class Flux(Protocol):
 
 @runtime_checkable
 class Detector(Protocol):
-    """A detector: targets, exposure, geometry and response."""
+    """A detector: targets, exposure, geometry and response.
+
+    Optional method ``data_files() -> Mapping[str, path]`` as for :class:`Flux`.
+    """
 
     name: str
     pot: float
@@ -166,7 +173,13 @@ class Detector(Protocol):
 
 @runtime_checkable
 class Process(Protocol):
-    """A physics process: named channels with cross sections and event kernels."""
+    """A physics process: named channels with cross sections and event kernels.
+
+    Optional attribute ``beam_flavours`` (tuple of flux flavour names): the flavours the
+    process models; a flux of another flavour is refused (:func:`check_beam_flavour`).
+    Optional method ``data_files()`` (as for fluxes and detectors): data files it reads,
+    fingerprinted in grids and outputs (:mod:`zpgen.fingerprints`).
+    """
 
     name: str
 
@@ -199,6 +212,25 @@ class Writer(Protocol):
 
     def abort(self) -> None:
         ...
+
+
+def check_beam_flavour(process: Any, flux: Any) -> None:
+    """Refuse a flux whose flavour the process does not model.
+
+    A process declares the beam flavours it models in ``beam_flavours`` (the
+    ``dark_neutrino`` process: ``("numu",)``); without the attribute every flavour is
+    accepted.  Raises :class:`zpgen.card.CardError` naming ``flux.flavour``.
+    """
+    from .card import CardError
+
+    supported = tuple(getattr(process, "beam_flavours", ()) or ())
+    flavour = getattr(flux, "flavour", None)
+    if supported and flavour not in supported:
+        raise CardError(f"flux.flavour: {flavour!r} is not modelled by the "
+                        f"{getattr(process, 'name', 'selected')} process, which takes a "
+                        f"{' or '.join(supported)} beam only (its couplings, helicities and "
+                        f"beam PDG id are those of {supported[0]}); use flux.flavour = "
+                        f"{supported[0]!r}")
 
 
 def available(kind: str) -> dict[str, str]:

@@ -148,7 +148,7 @@ class AdaptedChannel:
     name: str
     index: int
     channel: Any
-    integrator: vegas.Integrator
+    integrator: vegas.Integrator | None
     mean: float
     sdev: float
     chi2_dof: float
@@ -157,8 +157,8 @@ class AdaptedChannel:
     neval: int
     seconds: float
     history: list[tuple[float, float]] = field(default_factory=list)
-    #: The frozen map used for events (default: ``integrator.map``).  A grid file stores it
-    #: separately: unpickling a ``vegas.Integrator`` re-bins its map.
+    #: The frozen map used for events (default: ``integrator.map``).  A channel read from a
+    #: grid file has only this map (rebuilt from its arrays) and no integrator.
     amap: Any = None
 
     @property
@@ -169,7 +169,12 @@ class AdaptedChannel:
         """``(grid, inc, ninc)`` of the frozen map as numpy arrays (cached)."""
         cached = getattr(self, "_map_arrays", None)
         if cached is None:
-            amap = self.amap if self.amap is not None else self.integrator.map
+            if self.amap is not None:
+                amap = self.amap
+            elif self.integrator is not None:
+                amap = self.integrator.map
+            else:
+                raise ValueError(f"channel {self.name}: neither a map nor an integrator")
             cached = (np.ascontiguousarray(np.asarray(amap.grid), dtype=np.float64),
                       np.ascontiguousarray(np.asarray(amap.inc), dtype=np.float64),
                       np.ascontiguousarray(np.asarray(amap.ninc), dtype=np.int64))

@@ -4,8 +4,11 @@ refusal (corrupt, truncated, other version, other card); bad input of a run (iss
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import pickle
+import zipfile
 
 import awkward as ak
 import numpy as np
@@ -27,6 +30,113 @@ def _rewrite_header(src, dst, **changes):
     header.update(changes)
     dst.write_bytes(gridpack.MAGIC + json.dumps(header).encode() + data[end:])
     return dst
+
+
+def _grid_parts(path):
+    """Header and arrays of a grid file, read here with numpy alone (no pickle)."""
+    data = path.read_bytes()
+    end = data.index(b"\n", len(gridpack.MAGIC))
+    header = json.loads(data[len(gridpack.MAGIC):end])
+    with np.load(io.BytesIO(data[end + 1:]), allow_pickle=False) as npz:
+        return header, {name: npz[name] for name in npz.files}
+
+
+def _npz(arrays, allow_pickle=False):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, arr in arrays.items():
+            with zf.open(f"{name}.npy", "w") as fh:
+                np.lib.format.write_array(fh, arr, allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+def _write_grid(dst, header, payload, **changes):
+    """A grid file with ``payload`` and a header whose size and SHA-256 fit it (anyone can
+    compute them: the hash proves integrity, not origin)."""
+    header = {**header, **changes, "payload_bytes": len(payload),
+              "payload_sha256": hashlib.sha256(payload).hexdigest()}
+    dst.write_bytes(gridpack.MAGIC + json.dumps(header).encode() + b"\n" + payload)
+    return dst
+
+
+class _RunsCode:
+    """Unpickling this object creates the directory ``marker`` (a harmless stand-in for
+    arbitrary code)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+def _crafted_grids(fast_grid, folder):
+    """Grid files built to run code when read carelessly, each with a valid SHA-256."""
+    marker = folder / "code_ran"
+    header, arrays = _grid_parts(fast_grid)
+    evil = pickle.dumps({"channels": [_RunsCode(marker)]}, protocol=5)
+    objects = np.array([_RunsCode(marker)], dtype=object)
+    grids = {
+        "pickle payload": _write_grid(folder / "pickle.zpg", header, evil),
+        "version 1 pickle": _write_grid(folder / "v1.zpg", header, evil, format_version=1),
+        "object array as meta": _write_grid(
+            folder / "objmeta.zpg", header, _npz({**arrays, "meta": objects}, True)),
+        "extra object array": _write_grid(
+            folder / "objextra.zpg", header, _npz({**arrays, "extra": objects}, True)),
+    }
+    return marker, grids
+
+
+def test_crafted_grids_are_refused_without_running_code(fast_grid, tmp_path, capsys):
+    """Issue 12, point 1: a pickle payload or an object array with a recomputed hash is
+    refused, by load_grid, by generate --grid and by run-jobs --grid, and nothing runs."""
+    marker, grids = _crafted_grids(fast_grid, tmp_path)
+    messages = {"pickle payload": "not a NumPy .npz archive",
+                "version 1 pickle": "format version 1,.*pickles",
+                "object array as meta": "not plain numbers",
+                "extra object array": "not plain numbers"}
+    # such a payload does run code when unpickled: the marker shows it
+    pickle.loads(pickle.dumps(_RunsCode(marker)))
+    assert marker.is_dir()
+    marker.rmdir()
+    for kind, path in grids.items():
+        with pytest.raises(GridError, match=messages[kind]):
+            load_grid(path)
+        out = tmp_path / f"{path.stem}.root"
+        assert main(["generate", "--grid", str(path), "-n", "10", "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "--grid" in err and len(err.strip().splitlines()) == 1, err
+        assert main(["run-jobs", "--grid", str(path), "-n", "10", "--n-jobs", "2",
+                     "--executor", "local", "-o", str(out)]) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+        assert not marker.exists(), f"{kind}: code ran"
+        assert not out.exists()
+
+
+def test_grid_is_plain_data(fast_grid):
+    """The payload is an .npz of numbers that numpy reads with allow_pickle=False."""
+    header, arrays = _grid_parts(fast_grid)
+    assert header["format_version"] == gridpack.FORMAT_VERSION == 2
+    assert all(a.dtype != object for a in arrays.values())
+    meta = json.loads(arrays["meta"].tobytes())
+    assert [c["name"] for c in meta["channels"]] == header["channels"]
+    grid = load_grid(fast_grid)
+    for k, entry in enumerate(grid.channels):
+        assert np.array_equal(np.asarray(entry["map"].grid), arrays[f"map_grid_{k}"])
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda a: a.update(map_grid_0=a["map_grid_0"][:, ::-1].copy()), "increase strictly"),
+    (lambda a: a.update(map_ninc_0=a["map_ninc_0"] + 10**6), "increments in dimension 0"),
+    (lambda a: a.update(map_grid_0=a["map_grid_0"].astype(np.float32)), "wrong shape or type"),
+    (lambda a: a.update(extra=np.zeros(3)), "unexpected array"),
+    (lambda a: a.update(meta=np.frombuffer(b"{not json", dtype=np.uint8)), "not JSON"),
+])
+def test_grids_with_bad_numbers_are_refused(fast_grid, tmp_path, change, message):
+    header, arrays = _grid_parts(fast_grid)
+    change(arrays)
+    with pytest.raises(GridError, match=message):
+        load_grid(_write_grid(tmp_path / "bad.zpg", header, _npz(arrays)))
 
 
 def test_grid_round_trip_gives_the_events_of_an_in_process_adaptation(fast_grid):
@@ -88,14 +198,9 @@ def test_corrupt_truncated_and_incompatible_grids_are_refused(fast_grid, tmp_pat
         load_grid(_rewrite_header(fast_grid, tmp_path / "new.zpg", zpgen_version="9.1.0"))
     with pytest.raises(GridError, match="does not exist"):
         load_grid(tmp_path / "missing.zpg")
-    grid = load_grid(fast_grid)
-    del grid.payload["channels"][0]["map"]
-    blob = pickle.dumps(grid.payload, protocol=5)
-    incomplete = _rewrite_header(fast_grid, tmp_path / "incomplete.zpg",
-                                 payload_bytes=len(blob),
-                                 payload_sha256=hashlib.sha256(blob).hexdigest())
-    data = incomplete.read_bytes()
-    incomplete.write_bytes(data[:data.index(b"\n", len(gridpack.MAGIC)) + 1] + blob)
+    header, arrays = _grid_parts(fast_grid)
+    del arrays["map_grid_0"], arrays["map_ninc_0"]
+    incomplete = _write_grid(tmp_path / "incomplete.zpg", header, _npz(arrays))
     with pytest.raises(GridError, match="channel C12_coherent has no map"):
         load_grid(incomplete)
     with pytest.raises(GridError, match=r"model\.m5 = 0\.11 in the grid, 0\.12 in the card"):
