@@ -5,6 +5,7 @@ and its SIGINT handler raises ``KeyboardInterrupt`` again on every Ctrl-C, so th
 one can interrupt the cleanup of the first.  Within :func:`stop_on_signals` (entered by
 ``zpgen.cli.main`` and by every job of ``zpgen run-jobs``):
 
+* a signal this process ignores (``nohup`` ignores SIGHUP) stays ignored;
 * the first of SIGINT, SIGTERM or SIGHUP raises :class:`Stop` (a ``KeyboardInterrupt``)
   in the main thread, so every ``with``/``finally`` on the way out runs: writers abort and
   remove their temporaries, ``run-jobs`` stops its workers and removes its job files;
@@ -84,12 +85,19 @@ def stopping() -> int | None:
 
 
 @contextlib.contextmanager
-def stop_on_signals() -> Iterator[None]:
+def stop_on_signals(exiting: bool = False) -> Iterator[None]:
     """Turn the stop signals into one :class:`Stop` (module docstring).
 
     Installs the handlers when called in the main thread (elsewhere, e.g. in a Dask worker
     thread, it does nothing) and restores the previous handlers on exit.  Nested use is
     allowed; only the outermost level installs and restores.
+
+    Parameters
+    ----------
+    exiting
+        The process ends after the context (the ``zpgen`` command): after a stop, the stop
+        signals stay ignored instead of getting their previous handlers back, so a second
+        Ctrl-C arriving during the interpreter's shutdown cannot kill it mid-way.
     """
     if not _in_main_thread():
         yield
@@ -100,6 +108,8 @@ def stop_on_signals() -> Iterator[None]:
         _STATE.stopping = None
         _STATE.pending = None
         for sig in STOP_SIGNALS:
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # ignored on purpose (nohup, a pool worker): stays ignored
             previous[sig] = signal.signal(sig, _handler)
     _STATE.depth += 1
     try:
@@ -107,8 +117,9 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         _STATE.depth -= 1
         if outermost:
+            stopped = _STATE.stopping is not None
             for sig, handler in previous.items():
-                signal.signal(sig, handler)
+                signal.signal(sig, signal.SIG_IGN if exiting and stopped else handler)
             _STATE.stopping = None
             _STATE.pending = None
 

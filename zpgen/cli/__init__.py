@@ -3,7 +3,8 @@
 Each subcommand lives in its own module of this package and exposes
 ``register(subparsers)``; modules are discovered automatically, so adding a subcommand
 never touches this file.  Errors in the card or the options are reported as one line
-naming the field, with exit status 2, before any work starts.
+naming the field, with exit status 2, before any work starts; a stop signal (SIGINT,
+SIGTERM, SIGHUP) ends the command cleanly with status 128 + signal number.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from zpgen import __version__
+from zpgen import __version__, signals
 from zpgen.card import CardError
+from zpgen.outputs import OutputError
 from zpgen.registry import PluginError
 
 EPILOG = """\
@@ -50,22 +52,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error(command: str, exc: BaseException) -> int:
+    """Print ``zpgen COMMAND: error: ...`` on one line (library messages may span several)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"zpgen {command}: error: {text}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; bad input, unreadable files and I/O failures (a full disk) end
+    in one line on stderr and exit status 2; SIGINT, SIGTERM and SIGHUP stop the command
+    cleanly (zpgen.signals) with status 128 + signal number."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except (CardError, PluginError) as exc:
-        print(f"zpgen {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # `zpgen info FILE | head`: the reader went away
-        import os
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except KeyboardInterrupt:
-        print(f"zpgen {args.command}: interrupted", file=sys.stderr)
-        return 130
+    from zpgen.writers._base import WriterError  # after parsing: --help stays light
+
+    # argv None: this is the zpgen process itself, which exits after the command
+    with signals.stop_on_signals(exiting=argv is None):
+        try:
+            return int(args.func(args) or 0)
+        except (CardError, PluginError, OutputError, WriterError) as exc:
+            return _error(args.command, exc)
+        except BrokenPipeError:  # `zpgen info FILE | head`: the reader went away
+            import os
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 0
+        except OSError as exc:  # a full disk, a file that vanished, permissions
+            return _error(args.command, exc)
+        except signals.Stop as stop:
+            print(f"zpgen {args.command}: stopped by {stop.name}; no output was left half "
+                  "written", file=sys.stderr)
+            return stop.exit_status
+        except KeyboardInterrupt:
+            print(f"zpgen {args.command}: interrupted", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

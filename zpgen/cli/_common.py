@@ -8,7 +8,7 @@ import math
 import sys
 from typing import Any
 
-from zpgen.card import Card, load_card
+from zpgen.card import Card, CardError, load_card
 
 
 def add_card_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +23,28 @@ def add_card_arguments(parser: argparse.ArgumentParser) -> None:
 
 def card_from_args(args: argparse.Namespace) -> Card:
     return load_card(args.card, tuple(args.overrides))
+
+
+def check_limits(check: Any, *args: Any, **kwargs: Any) -> None:
+    """Run a :mod:`zpgen.run_limits` check; its refusal becomes a CardError (exit 2)."""
+    from zpgen.run_limits import LimitError
+
+    try:
+        check(*args, **kwargs)
+    except LimitError as exc:
+        raise CardError(str(exc)) from None
+
+
+def run_inputs(args: argparse.Namespace, card: Card) -> dict[str, Any]:
+    """``{description: path}`` of the files a run reads: the card, the grid, and the data
+    files named by the card's plugin options (an output must never be one of them)."""
+    from zpgen.fingerprints import named_in_options
+
+    inputs: dict[str, Any] = {"card": getattr(args, "card", None),
+                              "grid": getattr(args, "grid", None)}
+    for label, path in named_in_options(card).items():
+        inputs[f"{label} file"] = path
+    return inputs
 
 
 def _clean(obj: Any) -> Any:

@@ -7,13 +7,14 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from zpgen import __version__
+from zpgen import __version__, run_limits
 from zpgen.card import Card, CardError
 
-from ._common import add_card_arguments, card_from_args
+from ._common import add_card_arguments, card_from_args, check_limits, run_inputs
 
 #: Events per chunk held in memory (about 1 kB each; 1e6 events to ROOT peak < 500 MB RSS).
 DEFAULT_CHUNK = 20_000
@@ -52,14 +53,16 @@ examples:
 
 def _run_info(card: Card, engine: Any, grid: Any, n_jobs: int | None) -> dict[str, Any]:
     """The run document of every output file: the engine's description of the run
-    (:meth:`zpgen.generate.EventGenerator.describe`) plus the card and the provenance."""
-    overrides = "".join(f"# --set {o}\n" for o in card.overrides)
+    (:meth:`zpgen.generate.EventGenerator.describe`) plus the card, the provenance and the
+    fingerprints of the input files (:mod:`zpgen.fingerprints`)."""
+    overrides = "".join(f"# --set {o}\n" for o in card.overrides)  # no newlines (card.py)
     text = card.text if card.text else ""
+    source = card.source.encode("unicode_escape").decode("ascii")  # one comment line
     summary = engine.summary
     info = {
         "generator": "zpgen",
         "version": __version__,
-        "card": (f"# card source: {card.source}\n" + overrides + text),
+        "card": (f"# card source: {source}\n" + overrides + text),
         "card_dict": card.as_dict(),
         "card_resolved": card.as_dict(),
         "seed": summary.seed,
@@ -68,6 +71,7 @@ def _run_info(card: Card, engine: Any, grid: Any, n_jobs: int | None) -> dict[st
         **engine.describe(),
         "command": " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]),
         "grid": grid.info() if grid is not None else None,
+        "inputs": engine.inputs,
     }
     if n_jobs is not None:
         info["n_jobs"] = n_jobs
@@ -75,10 +79,11 @@ def _run_info(card: Card, engine: Any, grid: Any, n_jobs: int | None) -> dict[st
 
 
 def _validate(args: argparse.Namespace, card: Card) -> None:
-    if args.n_events is not None and args.n_events < 1:
-        raise CardError(f"--n-events: must be >= 1, got {args.n_events}")
+    n_events = card.run.n_events if args.n_events is None else args.n_events
+    check_limits(run_limits.check_events, n_events, "--n-events")
     if args.chunk_size < 1:
         raise CardError(f"--chunk-size: must be >= 1, got {args.chunk_size}")
+    check_limits(run_limits.check_memory, min(args.chunk_size, n_events), "--chunk-size")
     if args.job_index < 0:
         raise CardError(f"--job-index: must be >= 0, got {args.job_index}")
     if args.n_jobs is not None:
@@ -95,23 +100,39 @@ def _validate(args: argparse.Namespace, card: Card) -> None:
     except ValueError as exc:
         raise CardError(f"--{exc}") from None
     output = Path(args.output or card.run.output)
-    check_output(output, args.overwrite, args.format)
+    check_output(output, args.overwrite, args.format, inputs=run_inputs(args, card))
+    check_limits(run_limits.check_disk, output.parent, n_events, flag="--n-events")
 
 
-def check_output(output: Path, overwrite: bool, fmt: str | None = None) -> None:
-    """Refuse an output path that cannot be written (before any work)."""
-    if not output.parent.is_dir():
-        raise CardError(f"--output: directory {str(output.parent)!r} does not exist")
-    if not os.access(output.parent, os.W_OK):
-        raise CardError(f"--output: directory {str(output.parent)!r} is not writable")
-    if output.exists() and not overwrite:
-        raise CardError(f"--output: {str(output)!r} exists; pass --overwrite to replace it")
+def check_output(output: Path, overwrite: bool, fmt: str | None = None,
+                 inputs: dict[str, Any] | None = None) -> None:
+    """Refuse an output path that cannot or must not be written (before any work).
+
+    :func:`zpgen.outputs.check_output_path` (existing without --overwrite, one of the
+    run's inputs, a directory, a link, an over-long name, no writable directory), an
+    unknown format, and a --format that contradicts a known suffix.
+    """
+    from zpgen.outputs import OutputError, check_output_path
     from zpgen.writers import writer_class_for_path
     from zpgen.writers._base import WriterError
+
     try:
-        writer_class_for_path(output, fmt)
+        check_output_path(output, overwrite=overwrite, inputs=inputs)
+    except OutputError as exc:
+        raise CardError(str(exc)) from None
+    try:
+        chosen = writer_class_for_path(output, fmt)
     except (ValueError, KeyError, WriterError) as exc:
         raise CardError(f"--output: {exc}") from exc
+    if fmt is not None:
+        try:
+            by_suffix = writer_class_for_path(output)
+        except WriterError:  # no known suffix: --format decides
+            return
+        if by_suffix is not chosen:
+            raise CardError(f"--format {fmt}: contradicts the suffix of --output "
+                            f"{output.name!r} ({by_suffix.name}); drop --format or change "
+                            "the suffix")
 
 
 def resolve_card(args: argparse.Namespace) -> tuple[Card, Any]:
@@ -138,8 +159,12 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
                   grid: Any = None, chunk_size: int = DEFAULT_CHUNK, detector: bool = True,
                   threads: int | None = None, fmt: str | None = None,
                   writer_thread: bool = True, progress: bool = False,
-                  adapt: dict[str, int] | None = None, unweighted: str | None = None) -> Any:
+                  adapt: dict[str, int] | None = None, unweighted: str | None = None,
+                  stop_check: Callable[[], None] | None = None) -> Any:
     """Generate the events of one job into ``output`` (atomic); returns the run summary.
+
+    ``stop_check`` is called before each chunk is written; an exception it raises stops the
+    run and removes the temporary (``zpgen run-jobs`` stops its jobs this way).
 
     Raises :class:`zpgen.card.CardError` on bad input of the run (before any work).
     """
@@ -160,7 +185,8 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
     writer = writer_for_path(output, fmt)
     with writer:
         writer.open(output, _run_info(card, stream.engine, grid, n_jobs))
-        write_stream(stream, writer, threaded=writer_thread)
+        chunks = stream if stop_check is None else _checked(stream, stop_check)
+        write_stream(chunks, writer, threaded=writer_thread)
         summary = stream.summary
         info = summary.as_dict()
         totals = {
@@ -175,6 +201,12 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
         }
         writer.close(totals)
     return summary
+
+
+def _checked(chunks: Iterator[Any], stop_check: Callable[[], None]) -> Iterator[Any]:
+    for chunk in chunks:
+        stop_check()
+        yield chunk
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,9 +9,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from zpgen.card import CardError
+from zpgen import run_limits
+from zpgen.card import Card, CardError
 
-from ._common import add_card_arguments, card_from_args
+from ._common import add_card_arguments, card_from_args, check_limits, run_inputs
 from .generate import DEFAULT_CHUNK, add_adapt_arguments, check_output
 
 EPILOG = """\
@@ -20,6 +21,9 @@ one file per job and merges them into OUT (merged w = w / K, so sum(w) is the ex
 number of events; see `zpgen merge`). Without --grid the card is adapted first (in this
 process) into a temporary grid. -n is the total number of events, shared evenly by the jobs.
 The merged file does not depend on the executor, the number of workers or threads.
+SIGTERM, SIGHUP or Ctrl-C stop every job (workers included) and remove the temporaries,
+the job files (unless --keep-jobs) and the temporary grid; a job file that exists before
+the run is refused, never replaced.
 
 examples:
   zpgen run-jobs --grid grid.zpg -n 2000000 --n-jobs 8 -o all.root
@@ -36,17 +40,22 @@ def _count(text: str) -> int:
     return int(value)
 
 
-def run(args: argparse.Namespace) -> int:
-    from zpgen.executors import run_jobs
-    from zpgen.gridpack import GridError, load_grid
+def _validate(args: argparse.Namespace, card: Card) -> Path:
+    """Every refusal of a run-jobs run, before any work; returns OUT."""
+    from zpgen.executors import job_paths
 
+    check_limits(run_limits.check_events, args.n_events, "--n-events")
     if args.n_jobs < 1:
         raise CardError(f"--n-jobs: must be >= 1, got {args.n_jobs}")
     if args.n_events < args.n_jobs:
         raise CardError(f"--n-events: must be >= --n-jobs = {args.n_jobs}, got "
                         f"{args.n_events}")
-    if args.workers is not None and args.workers < 1:
-        raise CardError(f"--workers: must be >= 1, got {args.workers}")
+    for flag, value in (("--workers", args.workers), ("--threads", args.threads)):
+        if value is not None and value < 1:
+            raise CardError(f"{flag}: must be >= 1, got {value}")
+    if args.chunk_size < 1:
+        raise CardError(f"--chunk-size: must be >= 1, got {args.chunk_size}")
+    check_limits(run_limits.check_memory, min(args.chunk_size, args.n_events), "--chunk-size")
     if args.scheduler is not None and args.executor != "dask":
         raise CardError("--scheduler: only with --executor dask")
     if args.executor == "dask":
@@ -55,24 +64,48 @@ def run(args: argparse.Namespace) -> int:
         except ImportError:
             raise CardError("--executor dask: dask.distributed is not installed; "
                             "pip install 'zpgen[dask]'") from None
+    if not args.grid:
+        from zpgen.sampler import check_vegas_settings
+        try:
+            check_vegas_settings(args.nitn, args.neval, args.nitn_final)
+        except ValueError as exc:
+            raise CardError(f"--{exc}") from None
     output = Path(args.output)
-    check_output(output, args.overwrite)
+    check_output(output, args.overwrite, inputs=run_inputs(args, card))
     if args.job_dir is not None and not Path(args.job_dir).parent.is_dir():
         raise CardError(f"--job-dir: parent of {args.job_dir!r} does not exist")
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="zpgen-grid-", dir=output.parent) as tmp:
+    for path in job_paths(output, args.n_jobs, args.job_dir):
+        if os.path.lexists(path):
+            raise CardError(f"--job-dir: job file {str(path)!r} exists (from an earlier "
+                            "run?); remove it, or choose another --job-dir or OUT")
+    copies = 1 if args.n_jobs == 1 else 2  # the job files, then the merged file
+    check_limits(run_limits.check_disk, output.parent, args.n_events, copies, flag="--n-events")
+    return output
+
+
+def run(args: argparse.Namespace) -> int:
+    from zpgen.executors import JobsError, run_jobs
+    from zpgen.gridpack import GridError, load_grid
+
+    grid = None
+    try:
         if args.grid:
-            try:
-                grid = load_grid(args.grid)
-                if args.card is not None or args.overrides:
-                    grid.check_card(card_from_args(args))
-            except GridError as exc:
-                raise CardError(f"--grid: {exc}") from None
+            grid = load_grid(args.grid)
+            card = grid.card() if args.card is None and not args.overrides \
+                else card_from_args(args)
+            grid.check_card(card)
+        else:
+            card = card_from_args(args)
+    except GridError as exc:
+        raise CardError(f"--grid: {exc}") from None
+    output = _validate(args, card)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=".zpgen-grid-", dir=output.parent) as tmp:
+        if grid is not None:
             grid_path = args.grid
         else:
             from zpgen.generate import EventGenerator, GenerationError
             from zpgen.gridpack import save_grid
-            card = card_from_args(args)
             try:
                 engine = EventGenerator(card, seed=args.seed, nitn=args.nitn,
                                         neval=args.neval, nitn_final=args.nitn_final)
@@ -81,12 +114,15 @@ def run(args: argparse.Namespace) -> int:
                 raise CardError(str(exc)) from None
             grid_path = os.path.join(tmp, "grid.zpg")
             save_grid(grid_path, card, engine)
-        result = run_jobs(grid_path, args.n_events, args.n_jobs, output,
-                          executor=args.executor, workers=args.workers,
-                          scheduler=args.scheduler, job_dir=args.job_dir,
-                          keep_jobs=args.keep_jobs, seed=args.seed,
-                          chunk_size=args.chunk_size, detector=not args.no_detector,
-                          threads=args.threads)
+        try:
+            result = run_jobs(grid_path, args.n_events, args.n_jobs, output,
+                              executor=args.executor, workers=args.workers,
+                              scheduler=args.scheduler, job_dir=args.job_dir,
+                              keep_jobs=args.keep_jobs, seed=args.seed,
+                              chunk_size=args.chunk_size, detector=not args.no_detector,
+                              threads=args.threads, overwrite=args.overwrite)
+        except (JobsError, GridError) as exc:
+            raise CardError(str(exc)) from None
     if not args.quiet:
         t = result["totals"]
         print(f"zpgen run-jobs: {args.n_jobs} jobs on {args.executor} "
