@@ -34,11 +34,34 @@ __all__ = [
     "default_card_text",
     "load_card",
     "parse_card",
+    "read_card_text",
 ]
 
 
 class CardError(ValueError):
     """A run card is invalid. The message names the field and the allowed values."""
+
+
+#: Validity range of the model (``zpgen card --explain`` shows each field's range).
+#: Masses: the BNB flux (E_nu < 10 GeV) cannot make heavier states, and the Z' width has
+#: no hadronic channels, which matter well below this already.
+MAX_MASS_GEV = 10.0
+#: Couplings: perturbative, |g| <= sqrt(4 pi) (g^2/4pi <= 1).
+MAX_COUPLING = math.sqrt(4.0 * math.pi)
+#: Mixing overlaps of the BLSM front ends are elements of a unitary matrix: |u| <= 1.
+MAX_MIXING = 1.0
+#: Largest card file read (a card is a few kB of TOML).
+MAX_CARD_BYTES = 1 << 20
+#: Largest number of events of a run (zpgen.run_limits.MAX_EVENTS).
+MAX_EVENTS = 10**15
+
+
+def _coupling(default: Any, doc: str) -> Any:
+    return _f(default, doc, lo=-MAX_COUPLING, hi=MAX_COUPLING)
+
+
+def _mixing(default: Any, doc: str) -> Any:
+    return _f(default, doc, lo=-MAX_MIXING, hi=MAX_MIXING)
 
 
 def _meta(doc: str, unit: str = "", lo: float | None = None, hi: float | None = None,
@@ -60,7 +83,7 @@ class RunConfig:
     """[run]: bookkeeping of a generation run."""
 
     seed: int = _f(12345, "root entropy of the run's numpy SeedSequence", lo=0)
-    n_events: int = _f(100000, "number of weighted events to generate", lo=1)
+    n_events: int = _f(100000, "number of weighted events to generate", lo=1, hi=MAX_EVENTS)
     output: str = _f("zpgen_events.root", "output file; the suffix picks the format")
 
 
@@ -68,30 +91,35 @@ class RunConfig:
 class CouplingsInput:
     """[model.couplings]: physical Z' couplings (PHYSICS.md, "Couplings")."""
 
-    g_mu5: float = _f(_REQUIRED, "Z' nu5 nu_mu coupling (P_L), production vertex")
-    g_45: float = _f(_REQUIRED, "Z' nu5 nu4 coupling (P_L), visible decay nu5 -> nu4 Z'")
-    g_5a: float = _f(0.0, "Z' nu5 nu_light coupling (P_L), summed in quadrature over flavours")
-    g_4a: float = _f(0.0, "Z' nu4 nu_light coupling (P_L), summed in quadrature over flavours")
-    cv_l: float = _f(_REQUIRED, "vector Z' coupling C_V of e and mu (lepton universal)")
-    ca_l: float = _f(0.0, "axial Z' coupling C_A of e and mu (lepton universal)")
-    g_nu: float = _f(0.0, "Z' nu_a nu_a coupling per light flavour (P_L)")
-    g_p: float = _f(_REQUIRED, "proton vector coupling (charge of the Z' current at t = 0)")
-    g_n: float = _f(_REQUIRED, "neutron vector coupling (charge of the Z' current at t = 0)")
+    g_mu5: float = _coupling(_REQUIRED, "Z' nu5 nu_mu coupling (P_L), production vertex")
+    g_45: float = _coupling(_REQUIRED, "Z' nu5 nu4 coupling (P_L), visible decay nu5 -> nu4 Z'")
+    g_5a: float = _coupling(0.0, "Z' nu5 nu_light coupling (P_L), summed in quadrature over "
+                                 "flavours")
+    g_4a: float = _coupling(0.0, "Z' nu4 nu_light coupling (P_L), summed in quadrature over "
+                                 "flavours")
+    cv_l: float = _coupling(_REQUIRED, "vector Z' coupling C_V of e and mu (lepton universal)")
+    ca_l: float = _coupling(0.0, "axial Z' coupling C_A of e and mu (lepton universal)")
+    g_nu: float = _coupling(0.0, "Z' nu_a nu_a coupling per light flavour (P_L)")
+    g_p: float = _coupling(_REQUIRED, "proton vector coupling (charge of the Z' current at "
+                                      "t = 0)")
+    g_n: float = _coupling(_REQUIRED, "neutron vector coupling (charge of the Z' current at "
+                                      "t = 0)")
 
 
 @dataclass(frozen=True)
 class BLSMInput:
     """[model.blsm]: B-L + kinetic-mixing parameters (paper eqs. 4-5, 14-15)."""
 
-    g_bl: float = _f(_REQUIRED, "U(1)_{B-L} gauge coupling g_(B-L)")
-    g_tilde: float = _f(_REQUIRED, "gauge kinetic-mixing coupling g~")
+    g_bl: float = _coupling(_REQUIRED, "U(1)_{B-L} gauge coupling g_(B-L) (non-zero for "
+                                       "kind = 'blsm')")
+    g_tilde: float = _coupling(_REQUIRED, "gauge kinetic-mixing coupling g~")
     theta_prime: float = _f(
         math.nan, "Z-Z' mixing angle theta' (blsm-paper only; blsm derives it from eq. 5)",
         unit="rad", finite=False)
-    u_mu5: float = _f(_REQUIRED, "active-nu_mu / nu5 mixing overlap sum_a V*_5a V_mu a")
-    u_45: float = _f(_REQUIRED, "nu4 / nu5 mixing overlap |U_{nu5 nu4}| (paper section 5)")
-    u_5a: float = _f(0.0, "nu5 / light-neutrino overlap, quadrature sum over flavours")
-    u_4a: float = _f(0.0, "nu4 / light-neutrino overlap, quadrature sum over flavours")
+    u_mu5: float = _mixing(_REQUIRED, "active-nu_mu / nu5 mixing overlap sum_a V*_5a V_mu a")
+    u_45: float = _mixing(_REQUIRED, "nu4 / nu5 mixing overlap |U_{nu5 nu4}| (paper section 5)")
+    u_5a: float = _mixing(0.0, "nu5 / light-neutrino overlap, quadrature sum over flavours")
+    u_4a: float = _mixing(0.0, "nu4 / light-neutrino overlap, quadrature sum over flavours")
 
 
 @dataclass(frozen=True)
@@ -101,9 +129,10 @@ class ModelConfig:
     kind: str = _f("couplings", "how couplings are given",
                    choices=("couplings", "blsm", "blsm-paper"))
     heavy_neutrino: str = _f("dirac", "nature of nu4 and nu5", choices=("dirac", "majorana"))
-    m4: float = _f(_REQUIRED, "nu4 mass", unit="GeV", lo=0.0, lo_open=True)
-    m5: float = _f(_REQUIRED, "nu5 mass", unit="GeV", lo=0.0, lo_open=True)
-    mzprime: float = _f(_REQUIRED, "Z' mass", unit="GeV", lo=0.0, lo_open=True)
+    m4: float = _f(_REQUIRED, "nu4 mass", unit="GeV", lo=0.0, lo_open=True, hi=MAX_MASS_GEV)
+    m5: float = _f(_REQUIRED, "nu5 mass", unit="GeV", lo=0.0, lo_open=True, hi=MAX_MASS_GEV)
+    mzprime: float = _f(_REQUIRED, "Z' mass", unit="GeV", lo=0.0, lo_open=True,
+                        hi=MAX_MASS_GEV)
     nu4_decays: bool = _f(True, "let nu4 decay (nu4 -> nu Z' -> nu e+ e-)")
     couplings: CouplingsInput | None = None
     blsm: BLSMInput | None = None
@@ -135,11 +164,12 @@ class PhysicsConfig:
         "and Pauli blocking keep their own switches",
         choices=("full", "point", "frozen"))
     kappa_s: float = _f(constants.KAPPA_S,
-                        "isoscalar anomalous magnetic moment k_p + k_n (paper eq. 23)")
+                        "isoscalar anomalous magnetic moment k_p + k_n (paper eq. 23)",
+                        lo=-10.0, hi=10.0)
     k_fermi: float = _f(constants.K_FERMI_C12, "Fermi momentum of 12C", unit="GeV",
-                        lo=0.0, lo_open=True)
+                        lo=0.0, lo_open=True, hi=1.0)
     b_paper: float = _f(constants.B_PAPER_C12, "slope b of exp(2 b t) (paper eq. 24)",
-                        unit="GeV^-2", lo=0.0)
+                        unit="GeV^-2", lo=0.0, hi=1000.0)
 
 
 @dataclass(frozen=True)
@@ -265,12 +295,20 @@ def _validate_model(model: ModelConfig) -> None:
         elif not math.isnan(theta):
             raise CardError("model.blsm.theta_prime: derived from eq. 5 in kind = 'blsm'; "
                             "remove it, or use kind = 'blsm-paper' to set it by hand")
+        if model.kind == "blsm" and model.blsm.g_bl == 0.0:
+            raise CardError("model.blsm.g_bl: must be non-zero for kind = 'blsm' (M_Z' = "
+                            "2 |g_BL| v' sets the B-L vev), got 0.0; use kind = 'couplings' "
+                            "for a Z' without a B-L coupling")
     if model.m5 <= model.m4:
         raise CardError(f"model.m5: must be > model.m4 = {model.m4} GeV (nu5 decays to nu4), "
                         f"got {model.m5}")
-    if model.mzprime < 2.0 * constants.M_E:
-        raise CardError(f"model.mzprime: must be >= 2 m_e = {2 * constants.M_E:.6g} GeV "
+    if model.mzprime <= 2.0 * constants.M_E:
+        raise CardError(f"model.mzprime: must be > 2 m_e = {2 * constants.M_E:.6g} GeV "
                         f"(Z' -> e+ e- must be open), got {model.mzprime}")
+    c = model.couplings
+    if c is not None and c.cv_l == 0.0 and c.ca_l == 0.0 and c.g_nu == 0.0:
+        raise CardError("model.couplings.cv_l: cv_l, ca_l and g_nu are all 0: the Z' would "
+                        "not decay (zero width; no e+ e- signal); give the Z' a coupling")
 
 
 def _plugin_table(table: Any, path: str, default_name: str | None) -> Mapping[str, Any]:
@@ -287,6 +325,10 @@ def _plugin_table(table: Any, path: str, default_name: str | None) -> Mapping[st
 
 
 def _apply_override(data: dict[str, Any], assignment: str) -> None:
+    bad = [c for c in assignment if ord(c) < 32 or ord(c) == 127]
+    if bad:
+        raise CardError(f"--set {assignment!r}: contains the control character {bad[0]!r} "
+                        "(a newline?); one --set is one section.key=value on one line")
     if "=" not in assignment:
         raise CardError(f"--set {assignment!r}: expected section.key=value, "
                         "e.g. --set model.mzprime=0.02")
@@ -363,11 +405,38 @@ def load_card(path: str | Path | None = None, overrides: list[str] | tuple[str, 
     """Read a card file (``None``: the built-in default) and validate it."""
     if path is None:
         return parse_card(None, overrides, "<default>")
+    return parse_card(read_card_text(path), overrides, str(path))
+
+
+def read_card_text(path: str | Path) -> str:
+    """The text of a card file, refused (:class:`CardError`) unless it is a UTF-8 text file.
+
+    A directory, a missing or unreadable file, a file over :data:`MAX_CARD_BYTES`, a binary
+    file (NUL bytes) and bytes that are not UTF-8 each give one line naming the problem.
+    """
     p = Path(path)
+    hint = "run `zpgen card --default > my.toml` to start from the default card"
+    if p.is_dir():
+        raise CardError(f"card file {str(p)!r} is a directory, not a TOML file")
+    if not p.exists():
+        raise CardError(f"card file {str(p)!r} does not exist; {hint}")
     if not p.is_file():
-        raise CardError(f"card file {str(p)!r} does not exist; run `zpgen card --default > "
-                        "my.toml` to start from the default card")
-    return parse_card(p.read_text(encoding="utf-8"), overrides, str(p))
+        raise CardError(f"card file {str(p)!r} is not a regular file")
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_CARD_BYTES + 1)
+    except OSError as exc:
+        raise CardError(f"card file {str(p)!r} cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_CARD_BYTES:
+        raise CardError(f"card file {str(p)!r} is larger than {MAX_CARD_BYTES} bytes; a run "
+                        "card is a short TOML text")
+    if b"\0" in data:
+        raise CardError(f"card file {str(p)!r} is a binary file, not TOML text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CardError(f"card file {str(p)!r} is not UTF-8 text (byte 0x{data[exc.start]:02x} "
+                        f"at offset {exc.start}); save it as UTF-8") from None
 
 
 def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -393,6 +462,8 @@ def explain() -> str:
             rng = ""
             if md["choices"]:
                 rng = " | ".join(md["choices"])
+            elif md["lo"] is not None and md["hi"] is not None:
+                rng = f"in {'(' if md['lo_open'] else '['}{md['lo']:.6g}, {md['hi']:.6g}]"
             elif md["lo"] is not None:
                 rng = (">" if md["lo_open"] else ">=") + f" {md['lo']}"
             default = "required" if f.default is _REQUIRED else repr(f.default)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 from zpgen.card import CardError
+from zpgen.outputs import OutputError, check_output_path
 
-from ._common import add_card_arguments, card_from_args
+from ._common import add_card_arguments, card_from_args, run_inputs
 from .generate import add_adapt_arguments
 
 EPILOG = """\
@@ -27,19 +27,19 @@ examples:
 
 A grid is refused by a different zpgen release, for a different card (the message names the
 first differing key; only [run] and [output] may differ) and when it is truncated or
-corrupt. The grid file is a pickle: load only grids you made.
+corrupt, and when an input file (flux table, efficiency fit) changed since it was made.
+The grid holds data only (a NumPy .npz of the maps, JSON for the rest), never code; its
+SHA-256 proves it is intact, not who made it.
 """
 
 
 def run(args: argparse.Namespace) -> int:
     card = card_from_args(args)
     output = Path(args.output)
-    if not output.parent.is_dir():
-        raise CardError(f"--output: directory {str(output.parent)!r} does not exist")
-    if output.exists() and not args.overwrite:
-        raise CardError(f"--output: {str(output)!r} exists; pass --overwrite to replace it")
-    if not os.access(output.parent, os.W_OK):
-        raise CardError(f"--output: directory {str(output.parent)!r} is not writable")
+    try:
+        check_output_path(output, overwrite=args.overwrite, inputs=run_inputs(args, card))
+    except OutputError as exc:
+        raise CardError(str(exc)) from None
     from zpgen.generate import EventGenerator, GenerationError
     from zpgen.gridpack import save_grid
 

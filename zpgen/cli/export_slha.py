@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from zpgen.card import Card
+from zpgen.card import Card, CardError
+from zpgen.outputs import OutputError, check_output_path
+from zpgen.tempfiles import atomic_write_bytes
 
-from ._common import add_card_arguments, card_from_args
+from ._common import add_card_arguments, card_from_args, run_inputs
 
 EPILOG = """\
 The param_card matches the UFO model validation/madgraph/zpgen_darknu (README there for
@@ -126,6 +127,12 @@ def param_card(card: Card) -> tuple[str, list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     card = card_from_args(args)
+    if args.output not in (None, "-"):
+        try:
+            check_output_path(args.output, overwrite=args.overwrite,
+                              inputs=run_inputs(args, card))
+        except OutputError as exc:
+            raise CardError(str(exc)) from None
     try:
         text, warnings = param_card(card)
     except ValueError as exc:
@@ -136,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
-        Path(args.output).write_text(text, encoding="utf-8")
+        atomic_write_bytes(args.output, text.encode("utf-8"))
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
@@ -148,4 +155,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_card_arguments(parser)
     parser.add_argument("-o", "--output", metavar="FILE", default=None,
                         help="output file (default: standard output)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing FILE (never the card)")
     parser.set_defaults(func=run)

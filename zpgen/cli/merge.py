@@ -14,7 +14,8 @@ examples:
 The jobs must share the card apart from run.seed, run.job_index and run.output. Every job's
 w sum to the full expected number of events, so the merged w = w / n_jobs: the merged sum
 of w is the mean of the jobs' sums (w_xsec likewise, in cm^2). Histograms are recomputed.
-The output is written to a temporary and renamed only when complete.
+The output is written to a temporary and renamed only when complete. An existing OUT is
+replaced only with --overwrite, and never when it is one of the inputs.
 """
 
 
@@ -29,6 +30,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("inputs", metavar="IN", nargs="+", help="job outputs (two or more)")
     p.add_argument("--step-size", type=int, default=100_000, metavar="N",
                    help="events read per chunk (default 100000)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing OUT (never one of the inputs)")
     p.set_defaults(func=run)
 
 
@@ -36,10 +39,15 @@ def run(args: argparse.Namespace) -> int:
     from zpgen.writers import WriterError
     from zpgen.writers.merge import MergeError, merge_files
 
+    if args.step_size < 1:
+        print(f"zpgen merge: error: --step-size: must be >= 1, got {args.step_size}",
+              file=sys.stderr)
+        return 2
     try:
-        totals = merge_files(args.out, args.inputs, step_size=args.step_size)
+        totals = merge_files(args.out, args.inputs, step_size=args.step_size,
+                             overwrite=args.overwrite)
     except (MergeError, WriterError, OSError) as exc:
-        print(f"zpgen merge: error: {exc}", file=sys.stderr)
+        print(f"zpgen merge: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     print(f"zpgen merge: wrote {args.out}: {totals['n_events']} events from "
           f"{totals['n_jobs']} jobs, sum of w = {totals.get('sum_w')} expected events")

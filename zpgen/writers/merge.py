@@ -15,7 +15,12 @@ merged events.  Inputs must have the same card apart from ``run.seed``,
 ``run.job_index`` and ``run.output`` (the stored TOML text is compared, and the resolved
 card ``card_resolved`` too when every input has one, so ``--set`` overrides count), must
 come from the same adapted grid (``run_info["grid"]["sha256"]``, or all from no grid) and
-must not repeat a (seed, job index) pair.
+must not repeat a (seed, job index) pair, and must have read the same input files (the
+SHA-256 fingerprints in ``run_info["inputs"]``, :mod:`zpgen.fingerprints`).
+
+The output is never one of the inputs (even with ``overwrite``) and an existing output is
+replaced only with ``overwrite``: ``zpgen merge j0.root j1.root j2.root`` (OUT forgotten)
+is refused instead of replacing j0.root.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import numpy as np
 
 from zpgen.card import flatten
 
-from .read import format_of, iter_chunks, read_metadata
+from .read import check_input_file, format_of, iter_chunks, read_metadata
 
 __all__ = ["IGNORED_CARD_KEYS", "MergeError", "card_differences", "merge_files"]
 
@@ -90,24 +95,72 @@ def _job_key(info: Mapping[str, Any], card: Mapping[str, Any]) -> tuple[Any, Any
     return (info.get("seed", run.get("seed")), info.get("job_index", run.get("job_index")))
 
 
+def _check_paths(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]],
+                 overwrite: bool) -> None:
+    """Refuse an OUT that exists (without ``overwrite``) or is one of the inputs, and inputs
+    that are missing, repeated, or not all ROOT or all Parquet (before reading anything)."""
+    from zpgen.outputs import OutputError, check_output_path, same_file
+
+    from . import WriterError
+
+    if len(inputs) < 2:
+        raise MergeError("merge needs at least two input files (usage: zpgen merge OUT IN1 "
+                         "IN2 ...)")
+    try:
+        fmt_out = format_of(out)
+    except WriterError as exc:
+        raise MergeError(f"OUT: {exc}") from None
+    if fmt_out not in ("root", "parquet"):
+        raise MergeError(f"OUT {os.fspath(out)!r} must be a .root or .parquet file")
+    for i, p in enumerate(inputs):
+        check_input_file(p)
+        for q in inputs[:i]:
+            if same_file(p, q):
+                raise MergeError(f"{os.fspath(p)} is given twice: merging it twice would "
+                                 "double-count its events")
+    fmts = {format_of(p) for p in inputs}
+    if len(fmts) != 1 or fmts.pop() not in ("root", "parquet"):
+        raise MergeError("inputs must all be ROOT or all be Parquet files")
+    try:
+        check_output_path(out, overwrite=overwrite, flag="OUT",
+                          inputs={f"input {os.fspath(p)!r}": p for p in inputs})
+    except OutputError as exc:
+        hint = (" (did you forget OUT? usage: zpgen merge OUT IN1 IN2 ...)"
+                if "exists" in str(exc) or "is the input" in str(exc) else "")
+        raise MergeError(f"{exc}{hint}") from None
+
+
+def _input_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
+    """The first input file whose fingerprint differs between two run_infos, or None."""
+    fa, fb = a.get("inputs"), b.get("inputs")
+    if fa is None and fb is None:
+        return None
+    if not isinstance(fa, Mapping) or not isinstance(fb, Mapping):
+        return "one file records the fingerprints of its input files and the other does not"
+    for label in sorted(set(fa) | set(fb)):
+        ha = (fa.get(label) or {}).get("sha256")
+        hb = (fb.get(label) or {}).get("sha256")
+        if ha != hb:
+            return (f"input file {label} differs (SHA-256 {str(ha)[:12]} vs {str(hb)[:12]}: "
+                    "the jobs read different flux or data files)")
+    return None
+
+
 def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]],
-                step_size: int = 100_000) -> dict[str, Any]:
+                step_size: int = 100_000, overwrite: bool = False) -> dict[str, Any]:
     """Merge ROOT or Parquet job outputs into ``out`` (atomic); returns the merged totals.
 
     Raises
     ------
-    MergeError : fewer than two inputs, mixed formats, differing cards (the message names
-        the first differing key), or two inputs from the same seed and job index
+    MergeError : fewer than two inputs, an input given twice, ``out`` existing (without
+        ``overwrite``) or equal to an input (always), mixed formats, differing cards (the
+        message names the first differing key), different input files (fingerprints), or
+        two inputs from the same seed and job index
+    WriterError : an input that is missing or not a readable file of its format
     """
     from . import writer_for_path
 
-    if len(inputs) < 2:
-        raise MergeError("merge needs at least two input files")
-    fmts = {format_of(p) for p in inputs}
-    if len(fmts) != 1 or fmts.pop() not in ("root", "parquet"):
-        raise MergeError("inputs must all be ROOT or all be Parquet files")
-    if format_of(out) not in ("root", "parquet"):
-        raise MergeError(f"output {os.fspath(out)!r} must be a .root or .parquet file")
+    _check_paths(out, inputs, overwrite)
     metas = [read_metadata(p) for p in inputs]
     cards = [_card_dict(m) for m in metas]
     seen: dict[tuple[Any, Any], str] = {}
@@ -133,6 +186,10 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
             raise MergeError(f"{os.fspath(inputs[0])} was generated from {describe(grid_a)}, "
                              f"{os.fspath(p)} from {describe(grid_b)}: outputs of different "
                              "grids cannot be merged")
+        inputs_diff = _input_differences(metas[0]["run_info"], m["run_info"])
+        if inputs_diff:
+            raise MergeError(f"{os.fspath(inputs[0])} and {os.fspath(p)}: {inputs_diff}; "
+                             "outputs of different inputs cannot be merged")
         job = _job_key(m["run_info"], c)
         if job in seen:
             raise MergeError(f"{os.fspath(p)} and {seen[job]} come from the same seed and job "
