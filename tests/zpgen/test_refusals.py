@@ -255,14 +255,24 @@ def test_temporaries_are_unpredictable_and_exclusive(tmp_path):
     assert sorted(tempfiles.temporaries_of(target)) == sorted(names)
 
 
-def test_an_output_that_is_a_symlink_is_refused(tmp_path, capsys):
+def test_an_output_that_is_a_symlink_is_refused(tmp_path, capsys, chunks_run_info):
+    """The CLI refuses it; a writer used directly replaces the link, never its target."""
+    from zpgen.writers import writer_for_path
+
     victim = tmp_path / "victim.root"
     victim.write_text("precious")
     link = tmp_path / "events.root"
     link.symlink_to(victim)
     refused(capsys, ["generate", "-n", "10", "-o", str(link), "--overwrite"],
             "symbolic link")
+    assert victim.read_text() == "precious" and link.is_symlink()
+    chunks, run_info = chunks_run_info
+    with writer_for_path(link) as writer:
+        writer.open(link, run_info)
+        writer.write(chunks[0])
+        writer.close({})
     assert victim.read_text() == "precious"
+    assert link.is_file() and not link.is_symlink()
 
 
 # ------------------------------------------------------------------ 7. one-line refusals
