@@ -1,9 +1,10 @@
 """Output writers (ROOT, NuHepMC/HepMC3, LHE, Parquet): atomic and streaming.
 
 Every writer follows the :class:`zpgen.registry.Writer` protocol (``open(path, run_info)``,
-``write(chunk)``, ``close(totals)``, ``abort()``), writes to ``<path>.part-<pid>`` and
-renames on close, and is a context manager that aborts on any exception (including
-``KeyboardInterrupt``)::
+``write(chunk)``, ``close(totals)``, ``abort()``), writes to a temporary
+``.<name>.<random>.part`` next to the path (:mod:`zpgen.tempfiles`) and renames on close,
+and is a context manager that aborts on any exception (including ``KeyboardInterrupt`` and
+a stop signal)::
 
     from zpgen.writers import writer_for_path
 
