@@ -104,10 +104,6 @@ def kallen(a: float, b: float, c: float) -> float:
     return a * a + b * b + c * c - 2.0 * (a * b + a * c + b * c)
 
 
-def _sqrt_kallen(a: float, b: float, c: float) -> float:
-    return math.sqrt(max(kallen(a, b, c), 0.0))
-
-
 # --------------------------------------------------------------------------------------
 # Z' decays
 # --------------------------------------------------------------------------------------
@@ -158,10 +154,26 @@ def zprime_widths(pc: PhysicalCouplings) -> dict[str, float]:
 # --------------------------------------------------------------------------------------
 # Two-body heavy-neutrino decays
 # --------------------------------------------------------------------------------------
+def _two_body_sqrt_kallen(m_i: float, m_j: float, M: float) -> float:
+    """``lambda^(1/2)(m_i^2, m_j^2, M^2)`` from the masses, factorised,
+    ``(m_i - m_j - M)(m_i + m_j + M)(m_i - m_j + M)(m_i + m_j - M)``: exact near the
+    threshold, where the sum form of :func:`kallen` cancels to rounding noise."""
+    lam = (m_i - m_j - M) * (m_i + m_j + M) * (m_i - m_j + M) * (m_i + m_j - M)
+    return math.sqrt(max(lam, 0.0))
+
+
+def _two_body_b(m_i: float, m_j: float, M: float) -> float:
+    """``B = (m_i^2 - m_j^2)^2 + M^2 (m_i^2 + m_j^2 - 2 M^2)``, written as
+    ``(D - M^2)(D + 2 M^2) + 2 M^2 m_j^2`` (``D = m_i^2 - m_j^2``) so that for ``m_j = 0`` it
+    vanishes exactly like ``m_i - M`` at ``M -> m_i``."""
+    d = m_i * m_i - m_j * m_j
+    d_minus = (m_i - M) * (m_i + M) - m_j * m_j
+    return d_minus * (d + 2.0 * M * M) + 2.0 * M * M * m_j * m_j
+
+
 def _msq_two_body_summed(m_i: float, m_j: float, M: float, g_L: float, g_R: float) -> float:
     """Sum|M|^2 of nu_i -> nu_j Z' over all spins and polarisations (PHYSICS.md, "Decays")."""
-    return ((g_L * g_L + g_R * g_R)
-            * ((m_i * m_i - m_j * m_j) ** 2 / (M * M) + m_i * m_i + m_j * m_j - 2.0 * M * M)
+    return ((g_L * g_L + g_R * g_R) * _two_body_b(m_i, m_j, M) / (M * M)
             - 12.0 * g_L * g_R * m_i * m_j)
 
 
@@ -190,7 +202,7 @@ def gamma_nu_to_nu_zprime(m_i: float, m_j: float, M: float, g_L: float, g_R: flo
     """
     if M <= 0.0 or m_i - m_j <= M:
         return 0.0
-    lam = _sqrt_kallen(m_i * m_i, m_j * m_j, M * M)
+    lam = _two_body_sqrt_kallen(m_i, m_j, M)
     return lam / (32.0 * math.pi * m_i**3) * _msq_two_body_summed(m_i, m_j, M, g_L, g_R)
 
 
@@ -211,8 +223,8 @@ def decay_asymmetry_chiral(m_i: float, m_j: float, M: float, g_L: float, g_R: fl
     if M <= 0.0 or m_i - m_j <= M:
         return 0.0
     mi2, mj2, M2 = m_i * m_i, m_j * m_j, M * M
-    lam = _sqrt_kallen(mi2, mj2, M2)
-    b = (mi2 - mj2) ** 2 + M2 * (mi2 + mj2 - 2.0 * M2)
+    lam = _two_body_sqrt_kallen(m_i, m_j, M)
+    b = _two_body_b(m_i, m_j, M)
     den = (g_L * g_L + g_R * g_R) * b - 12.0 * g_L * g_R * m_i * m_j * M2
     if den == 0.0:
         return 0.0
