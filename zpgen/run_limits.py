@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import shutil
 from pathlib import Path
 
@@ -77,9 +76,12 @@ def _cgroup_available() -> int | None:
 def memory_available() -> int | None:
     """Bytes this process may still allocate (smallest known bound; None if unknown)."""
     bounds = [b for b in (_meminfo_available(), _cgroup_available()) if b is not None]
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft != resource.RLIM_INFINITY:
-        bounds.append(int(soft))
+    with contextlib.suppress(ImportError):  # the resource module is POSIX only
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            bounds.append(int(soft))
     return min(bounds) if bounds else None
 
 

@@ -30,8 +30,9 @@ from types import FrameType
 
 __all__ = ["STOP_SIGNALS", "Stop", "deferred", "die_by", "stop_on_signals", "stopping"]
 
-#: The signals that stop a run cleanly.
-STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: The signals that stop a run cleanly (SIGHUP where the platform has it).
+STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
 
 class Stop(KeyboardInterrupt):
