@@ -143,8 +143,6 @@ _MODE_PDG = np.array([[11, -11], [13, -13], [12, -12], [14, -14], [16, -16]], dt
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 _N_PHI = 8
-#: t maps (decay_chain.T_MAP_*).
-T_MAPS = {"inverse": dc.T_MAP_INVERSE, "log": dc.T_MAP_LOG}
 
 
 class DarkNeutrinoChannel:
@@ -165,20 +163,20 @@ class DarkNeutrinoChannel:
 
     truth_fields = ("E_nu", "t")
 
-    def __init__(self, name: str, cp: FloatArray, dp: FloatArray, flux: Any,
+    def __init__(self, name: str, cp: FloatArray, dp: np.ndarray, flux: Any,
                  nu4_decays: bool) -> None:
         self.name = name
         self.cp = np.ascontiguousarray(cp, dtype=np.float64)
-        self.dp = np.ascontiguousarray(dp, dtype=np.float64)
+        self.dp = np.array(dp, dtype=dc.DECAY_DTYPE).reshape(1)
         self.flux = flux
         self.e_min = float(xsec.threshold(cp[xsec.I_M], cp[xsec.I_M5]))
         self.flux_total = float(flux.integral())
         self.flux_above = float(flux.integral(self.e_min))
         self.nu4_decays = nu4_decays
-        offshell = dp[dc.D_OFFSHELL] > 0.5
+        offshell = bool(self.dp["offshell"][0])
         self.dim = 6 + (4 if nu4_decays else 0) + (1 if offshell else 0)
         if offshell:
-            self.dp[dc.D_IM] = self.dim - 1
+            self.dp["mass_column"] = self.dim - 1
         self.n_aux = dc.N_AUX
         self.n_particles = dc.N_PARTICLES_NU4 if nu4_decays else dc.N_PARTICLES_SHORT
         target = TARGET_PDG[name]
@@ -263,8 +261,6 @@ class DarkNeutrinoProcess:
     physics : PhysicsConfig
         The card's [physics] switches (form factors, nucleon model, decay correlations,
         visible nu5 decay modes).
-    t_map : {"inverse", "log"}
-        Initial map of the t dimension (VEGAS adapts on top of it).
     """
 
     name = "dark_neutrino"
@@ -272,13 +268,9 @@ class DarkNeutrinoProcess:
     #: A flux of another flavour is refused (zpgen.registry.check_beam_flavour).
     beam_flavours: tuple[str, ...] = ("numu",)
 
-    def __init__(self, pc: PhysicalCouplings, physics: PhysicsConfig,
-                 t_map: str = "inverse") -> None:
-        if t_map not in T_MAPS:
-            raise ValueError(f"t_map: expected one of {sorted(T_MAPS)}, got {t_map!r}")
+    def __init__(self, pc: PhysicalCouplings, physics: PhysicsConfig) -> None:
         self.pc = pc
         self.physics = physics
-        self.t_map = t_map
         self.widths = widths(pc)
         self.offshell = self.widths["regime"] == "off-shell"
         parts = visible_branching_ratios(pc, self.widths)
@@ -341,82 +333,80 @@ class DarkNeutrinoProcess:
             "nu5_helicity": -0.5,
             "decay_correlations": self.physics.decay_correlations,
             "nu4_decays": self.nu4_decays,
-            "t_map": self.t_map,
+            "t_map": "inverse",
             "ctau_cm": dict(self.widths["ctau_cm"]),
             "pdg": {"nu4": PDG_NU4, "nu5": PDG_NU5, "Zprime": PDG_ZPRIME},
         }
 
     # ------------------------------------------------------------------ setup
-    def _decay_params(self) -> FloatArray:
+    def _decay_params(self) -> np.ndarray:
+        """The decay-parameter record of the channels (:data:`decay_chain.DECAY_DTYPE`)."""
         pc = self.pc
         w = self.widths
-        dp = np.zeros(dc.N_DP)
+        dp = np.zeros(1, dtype=dc.DECAY_DTYPE)
+        d = dp[0]
         M = pc.mzprime
         g_z = w["Zprime"]["total"]
         gl, gr = chiral(pc.g_45, pc.majorana)
         gl4, gr4 = chiral(pc.g_4a, pc.majorana)
         gl5a, gr5a = chiral(pc.g_5a, pc.majorana)
-        dp[dc.D_MZ] = M
-        dp[dc.D_GZ] = g_z
-        dp[dc.D_M5] = pc.m5
-        dp[dc.D_M4] = pc.m4
-        dp[dc.D_ME] = constants.M_E
-        dp[dc.D_MMU] = constants.M_MU
-        dp[dc.D_GL], dp[dc.D_GR] = gl, gr
-        dp[dc.D_GL4], dp[dc.D_GR4] = gl4, gr4
-        dp[dc.D_CV], dp[dc.D_CA] = pc.cv_l, pc.ca_l
-        dp[dc.D_GNU] = pc.g_nu
-        dp[dc.D_ISO] = 1.0 if self.physics.decay_correlations == "isotropic" else 0.0
-        dp[dc.D_SPIN] = -1.0
-        dp[dc.D_TMAP] = T_MAPS[self.t_map]
+        d["mz"], d["gamma_z"], d["m5"], d["m4"] = M, g_z, pc.m5, pc.m4
+        d["me"], d["mmu"] = constants.M_E, constants.M_MU
+        d["gl"], d["gr"] = gl, gr
+        d["gl4"], d["gr4"] = gl4, gr4
+        d["gl5a"], d["gr5a"] = gl5a, gr5a
+        d["cv"], d["ca"], d["g_nu"] = pc.cv_l, pc.ca_l, pc.g_nu
+        d["isotropic"] = self.physics.decay_correlations == "isotropic"
+        d["spin"] = -1.0
         ctau = w["ctau_cm"]
-        dp[dc.D_CTAU5] = ctau["nu5"]
-        dp[dc.D_CTAUZ] = ctau["Zprime"] if math.isfinite(ctau["Zprime"]) else 0.0
-        dp[dc.D_CTAU4] = ctau["nu4"] if math.isfinite(ctau["nu4"]) else 0.0
-        dp[dc.D_G5TOT] = w["nu5"]["total"]
+        d["ctau5"] = ctau["nu5"]
+        d["ctau_z"] = ctau["Zprime"] if math.isfinite(ctau["Zprime"]) else 0.0
+        d["ctau4"] = ctau["nu4"] if math.isfinite(ctau["nu4"]) else 0.0
+        d["gamma5"] = w["nu5"]["total"]
         if self.offshell:
-            dp[dc.D_OFFSHELL] = 1.0
+            d["offshell"] = True
             lo = (2.0 * constants.M_E) ** 2
             hi = (pc.m5 - pc.m4) ** 2
-            dp[dc.D_M2LO], dp[dc.D_M2HI] = lo, hi
+            d["m2_lo"], d["m2_hi"] = lo, hi
             MG = M * g_z
-            if M * M - hi > 100.0 * MG:
-                dp[dc.D_MAPM] = 1.0  # uniform in 1/(M^2 - m^2): the pole is far above
-                dp[dc.D_MA] = 1.0 / (M * M - lo)
-                dp[dc.D_MB] = 1.0 / (M * M - hi)
-            else:
-                dp[dc.D_MAPM] = 0.0  # arctan: Breit-Wigner at or near the upper edge
-                dp[dc.D_MA] = math.atan((lo - M * M) / MG)
-                dp[dc.D_MB] = math.atan((hi - M * M) / MG)
+            if M * M - hi > 100.0 * MG:  # uniform in 1/(M^2 - m^2): the pole is far above
+                d["mass_map"] = dc.MASS_MAP_INVERSE
+                d["map_a"], d["map_b"] = 1.0 / (M * M - lo), 1.0 / (M * M - hi)
+            else:  # arctan: Breit-Wigner at or near the upper edge
+                d["mass_map"] = dc.MASS_MAP_ARCTAN
+                d["map_a"] = math.atan((lo - M * M) / MG)
+                d["map_b"] = math.atan((hi - M * M) / MG)
         else:
-            dp[dc.D_BR] = self.br_nu4
-            dp[dc.D_NORM5] = dc.chain_norm(pc.m5, M, pc.m4, constants.M_E, -1.0, gl, gr,
-                                           pc.cv_l, pc.ca_l, M, _GL_X, _GL_W, _N_PHI)
+            d["br_a"] = self.br_nu4
+            d["norm5"] = dc.chain_norm(dc.ChainMasses(pc.m5, M, pc.m4, constants.M_E), -1.0,
+                                       dc.Couplings(gl, gr, pc.cv_l, pc.ca_l, M, 1.0),
+                                       _GL_X, _GL_W, _N_PHI)
         # nu5 decay modes: A = nu4 chain, B = nu_light Z' (decay_chain, "Decay modes of nu5")
         pa = self.br_nu4 / self.br_visible if self.br_visible > 0.0 else 1.0
-        dp[dc.D_PA] = pa
+        d["p_a"] = pa
         if min(pa, 1.0 - pa) >= dc.P_MINOR_MODE:
-            dp[dc.D_WMODES] = 0.0
+            d["weights_mode"] = dc.WEIGHTS_BOTH
         else:
-            dp[dc.D_WMODES] = 1.0 if pa >= 0.5 else 2.0
-        dp[dc.D_BRB] = self.br_nu_light
-        dp[dc.D_GL5A], dp[dc.D_GR5A] = gl5a, gr5a
-        dp[dc.D_NORM5B] = 1.0
+            d["weights_mode"] = dc.WEIGHTS_MODE_A if pa >= 0.5 else dc.WEIGHTS_MODE_B
+        d["br_b"] = self.br_nu_light
+        d["norm5b"] = 1.0
         if self.br_nu_light > 0.0:
-            norm_b = dc.chain_norm(pc.m5, M, 0.0, constants.M_E, -1.0, gl5a, gr5a, pc.cv_l,
-                                   pc.ca_l, M, _GL_X, _GL_W, _N_PHI)
-            dp[dc.D_NORM5B] = norm_b if norm_b > 0.0 else 1.0
+            norm_b = dc.chain_norm(dc.ChainMasses(pc.m5, M, 0.0, constants.M_E), -1.0,
+                                   dc.Couplings(gl5a, gr5a, pc.cv_l, pc.ca_l, M, 1.0),
+                                   _GL_X, _GL_W, _N_PHI)
+            d["norm5b"] = norm_b if norm_b > 0.0 else 1.0
         if self.nu4_decays:
-            dp[dc.D_NU4DEC] = 1.0
+            d["nu4_decays"] = True
             br = w["BR"]
-            dp[dc.D_C_EE] = br["Zprime_ee"]
-            dp[dc.D_C_MM] = br["Zprime_ee"] + br["Zprime_mumu"]
+            d["c_ee"] = br["Zprime_ee"]
+            d["c_mm"] = br["Zprime_ee"] + br["Zprime_mumu"]
             modes = ((constants.M_E, pc.cv_l, pc.ca_l), (constants.M_MU, pc.cv_l, pc.ca_l),
                      (0.0, 0.5 * pc.g_nu, -0.5 * pc.g_nu))
             for k, (mf, cv, ca) in enumerate(modes):
                 norm = 0.0
                 if 2.0 * mf < M:
-                    norm = dc.chain_norm(pc.m4, M, 0.0, mf, 0.0, gl4, gr4, cv, ca, M,
+                    norm = dc.chain_norm(dc.ChainMasses(pc.m4, M, 0.0, mf), 0.0,
+                                         dc.Couplings(gl4, gr4, cv, ca, M, 1.0),
                                          _GL_X, _GL_W, _N_PHI)
-                dp[dc.D_NORM4 + k] = norm if norm > 0.0 else 1.0
+                d["norm4"][k] = norm if norm > 0.0 else 1.0
         return dp

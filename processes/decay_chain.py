@@ -2,8 +2,9 @@
 and nu5 -> nu_light (Z' -> e+ e-).
 
 PHYSICS.md, "The process", "Matrix elements and cross section" and "Decays".  One kernel,
-:func:`event_point`, maps a point ``x`` of the unit hypercube (plus a few auxiliary uniform
-numbers ``u``) to a weight and, optionally, to the full event; the batch wrappers
+:func:`event_weight`, maps a point ``x`` of the unit hypercube (plus a few auxiliary uniform
+numbers ``u``) to a weight, and :func:`build_event` turns the same point into the full
+event; the batch wrappers
 :func:`batch_weights` (VEGAS integrand) and :func:`fill_events` (event generation, writing
 the events of a block straight into the structure-of-arrays columns of a
 :class:`zpgen.event_record.ChunkBuffer`, no per-block temporaries) both call it, so the
@@ -15,8 +16,8 @@ Hypercube layout (``x`` columns)
 column  meaning
 ======= =====================================================================================
 0       E_nu: flux inverse CDF above threshold (done outside, see ``E_nu`` and ``w_flux``)
-1       t: uniform in ``1/(M_Z'^2 - t)`` (``T_MAP_INVERSE``, PHYSICS.md: "sample t proportional
-        to 1/(t - M_Z'^2)^2 before VEGAS adapts") or in ``log(M_Z'^2 - t)`` between t_max, t_min
+1       t: uniform in ``1/(M_Z'^2 - t)`` between t_max and t_min (PHYSICS.md: "sample t
+        proportional to 1/(t - M_Z'^2)^2 before VEGAS adapts")
 2, 3    cos theta, phi of the Z' (pair) in the nu5 rest frame, helicity axes (z = nu5 flight
         direction, x in the plane of the beam and the nu5); both nu5 decay modes use them
 4, 5    cos theta*, phi* of the e- in the Z' (pair) rest frame, helicity axes of the Z'
@@ -38,14 +39,14 @@ Two nu5 decays give the visible e+ e- pair (PHYSICS.md "The process": "nu5 -> nu
 nu5 -> nu_alpha Z')"):
 
 * A, the nu4 chain: nu5 -> nu4 Z' -> nu4 e+ e- on shell (``M_Z' < m5 - m4``), nu5 -> nu4
-  e+ e- through a virtual Z' off shell; visible branching ratio ``BR_A`` (``D_BR`` on shell);
+  e+ e- through a virtual Z' off shell; visible branching ratio ``BR_A`` (``br_a`` on shell);
 * B, nu5 -> nu_light Z' -> nu_light e+ e- (coupling ``g_5a``, open for ``M_Z' < m5``),
-  ``BR_B = BR(nu5 -> nu_light Z') BR(Z' -> ee)`` (``D_BRB``; 0 when closed or with
+  ``BR_B = BR(nu5 -> nu_light Z') BR(Z' -> ee)`` (``br_b``; 0 when closed or with
   ``physics.visible_modes = "nu4"``).  Same spin-correlated kernel as the on-shell nu4 chain
-  with the daughter massless, its own ``<|M|^2>`` (``D_NORM5B``) and the same angle columns
+  with the daughter massless, its own ``<|M|^2>`` (``norm5b``) and the same angle columns
   2-5.  The light neutrino (flavour summed, labelled nu_mu) is final; the event has no nu4.
 
-An event takes mode A with probability ``p_A = BR_A/(BR_A + BR_B)`` (``D_PA``) and mode B
+An event takes mode A with probability ``p_A = BR_A/(BR_A + BR_B)`` (``p_a``) and mode B
 with ``p_B = 1 - p_A``, and divides the decay factor of its mode by that probability.
 
 Weight of a point
@@ -54,7 +55,7 @@ Weight of a point
 ``dsigma/dt`` in cm^2/GeV^2 and the decay factor ``D = D_A/p_A`` (mode A) or ``D_B/p_B``
 (mode B) for an event; the weights-only path (VEGAS integrand) uses the exact average over
 the mode choice, ``D = D_A + D_B``, or, when the minor mode has a probability below
-:data:`P_MINOR_MODE` (``D_WMODES``), the dominant mode alone, ``D_A/p_A`` or ``D_B/p_B``
+:data:`P_MINOR_MODE` (``weights_mode``), the dominant mode alone, ``D_A/p_A`` or ``D_B/p_B``
 (one |M|^2 per point instead of two; VEGAS adapts to the dominant mode).  All have the
 same mean.  The factors:
 
@@ -90,11 +91,26 @@ interaction).  nu5, Z' (on shell), nu4 and the nu4's Z' fly ``L = -lambda log(1 
 ``lambda = (|p|/m) c tau`` before decaying; ``t = L E/(|p| c)``.  An off-shell Z' (mode A)
 is a virtual line: its daughters start at the nu5 decay vertex; the Z' of mode B is always
 on shell and flies.
+
+
+Parameters
+----------
+A channel's decay parameters are one record of :data:`DECAY_DTYPE` (a numpy structured
+array of length 1, built by ``DarkNeutrinoProcess``): masses, chiral couplings, branching
+ratios, the ``<|M|^2>`` normalisations, decay lengths, the off-shell pair-mass map and
+typed flags (``offshell``, ``isotropic``, ``nu4_decays``: booleans; ``mass_map``,
+``mass_column``, ``weights_mode``: integers).  Inside the kernels a decay is described by
+three small named tuples: :class:`ChainMasses` (parent, Z' or pair, daughter, fermion),
+:class:`Angles` (the two helicity-frame angle pairs) and :class:`Couplings` (g_L, g_R,
+C_V, C_A of the chain and the propagator's M, Gamma).  Every Numba signature is in the
+"signatures" block below.
 """
 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -113,80 +129,93 @@ from .decay_kernels import msq_nu5_to_nu4_ff
 from .xsec import I_M, I_M5, dsigma_dt, t_range
 
 __all__ = [
+    "DECAY_DTYPE",
+    "MASS_MAP_ARCTAN",
+    "MASS_MAP_INVERSE",
     "MODE_NU_LIGHT",
     "N_AUX",
-    "N_DP",
     "N_PARTICLES_NU4",
     "N_PARTICLES_SHORT",
     "PDG_NU_LIGHT",
     "P_MINOR_MODE",
+    "WEIGHTS_BOTH",
+    "WEIGHTS_MODE_A",
+    "WEIGHTS_MODE_B",
+    "Angles",
+    "ChainMasses",
+    "Couplings",
     "batch_weights",
+    "build_event",
+    "chain_momenta",
     "chain_msq",
     "chain_norm",
-    "event_point",
+    "event_weight",
     "fill_events",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 
-_OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
+# ----------------------------------------------------------------------------- records
+#: Decay parameters of a channel (module docstring, "Parameters").
+DECAY_DTYPE = np.dtype([
+    ("mz", np.float64),        # Z' mass (GeV)
+    ("gamma_z", np.float64),   # Z' total width (GeV)
+    ("m5", np.float64),        # nu5 and nu4 masses (GeV)
+    ("m4", np.float64),
+    ("me", np.float64),        # electron and muon masses (GeV)
+    ("mmu", np.float64),
+    ("gl", np.float64),        # nu5-nu4 chiral couplings
+    ("gr", np.float64),
+    ("gl4", np.float64),       # nu4-nu_light chiral couplings
+    ("gr4", np.float64),
+    ("gl5a", np.float64),      # nu5-nu_light chiral couplings
+    ("gr5a", np.float64),
+    ("cv", np.float64),        # charged-lepton C_V, C_A
+    ("ca", np.float64),
+    ("g_nu", np.float64),      # Z' nu nu coupling (P_L)
+    ("norm5", np.float64),     # <|M|^2> of the on-shell nu5 chain (helicity -1/2)
+    ("norm5b", np.float64),    # <|M|^2> of nu5 -> nu_light Z' -> nu_light e+e-
+    ("norm4", np.float64, (3,)),  # <|M|^2> of nu4 -> nu Z' -> nu f fbar, f = e, mu, nu
+    ("br_a", np.float64),      # on shell: BR(nu5 -> nu4 Z') BR(Z' -> ee)
+    ("br_b", np.float64),      # BR(nu5 -> nu_light Z') BR(Z' -> ee) (0: mode B off)
+    ("p_a", np.float64),       # probability of mode A among the visible nu5 modes
+    ("c_ee", np.float64),      # cumulative BR of the nu4's Z': ee, ee + mumu
+    ("c_mm", np.float64),
+    ("ctau5", np.float64),     # c tau (cm) of nu5, Z', nu4
+    ("ctau_z", np.float64),
+    ("ctau4", np.float64),
+    ("gamma5", np.float64),    # total nu5 width (GeV)
+    ("m2_lo", np.float64),     # off-shell pair-mass range (GeV^2)
+    ("m2_hi", np.float64),
+    ("map_a", np.float64),     # pair-mass map bounds
+    ("map_b", np.float64),
+    ("spin", np.float64),      # nu5 helicity x 2 (-1: left-handed)
+    ("offshell", np.bool_),    # three-body regime
+    ("isotropic", np.bool_),   # isotropic decays (comparison only)
+    ("nu4_decays", np.bool_),
+    ("mass_map", np.int64),    # MASS_MAP_ARCTAN or MASS_MAP_INVERSE
+    ("mass_column", np.int64),  # column of x holding the pair mass
+    ("weights_mode", np.int64),  # WEIGHTS_BOTH, WEIGHTS_MODE_A or WEIGHTS_MODE_B
+], align=True)
 
-# ----------------------------------------------------------------------------- layouts
-# decay parameter vector ``dp``
-D_MZ = 0          # Z' mass (GeV)
-D_GZ = 1          # Z' total width (GeV)
-D_M5 = 2
-D_M4 = 3
-D_ME = 4          # electron mass
-D_GL = 5          # nu5-nu4 chiral couplings
-D_GR = 6
-D_CV = 7          # charged-lepton C_V, C_A
-D_CA = 8
-D_NORM5 = 9       # <|M|^2> of the on-shell nu5 chain (helicity -1/2)
-D_BR = 10         # on shell: BR(nu5 -> nu4 Z') BR(Z' -> ee); off shell: unused
-D_OFFSHELL = 11   # 1: three-body regime
-D_ISO = 12        # 1: isotropic decays (comparison only)
-D_NU4DEC = 13     # 1: nu4 decays (on-shell Z')
-D_GL4 = 14        # nu4-nu_light chiral couplings
-D_GR4 = 15
-D_C_EE = 16       # cumulative BR of the nu4's Z': ee
-D_C_MM = 17       # ee + mumu
-D_NORM4 = 18      # 18, 19, 20: <|M|^2> of nu4 -> nu Z' -> nu f fbar for f = e, mu, nu
-D_MMU = 21
-D_GNU = 22        # Z' nu nu coupling (P_L)
-D_CTAU5 = 23      # c tau (cm)
-D_CTAUZ = 24
-D_CTAU4 = 25
-D_G5TOT = 26      # total nu5 width (GeV)
-D_M2LO = 27       # off-shell pair-mass range (GeV^2)
-D_M2HI = 28
-D_MAPM = 29       # 0: arctan (Breit-Wigner) map, 1: uniform in 1/(M^2 - m^2)
-D_MA = 30         # map bounds
-D_MB = 31
-D_IM = 32         # column of x holding the pair mass
-D_TMAP = 33       # 0: uniform in 1/(M_Z'^2 - t), 1: uniform in log(M_Z'^2 - t)
-D_SPIN = 34       # nu5 helicity x 2 (-1: left-handed)
-D_PA = 35         # probability p_A of the nu4 chain (mode A) among the visible nu5 modes
-D_BRB = 36        # BR_B = BR(nu5 -> nu_light Z') BR(Z' -> ee) (0: mode B closed or off)
-D_GL5A = 37       # nu5-nu_light chiral couplings
-D_GR5A = 38
-D_NORM5B = 39     # <|M|^2> of nu5 -> nu_light Z' -> nu_light e+e- (helicity -1/2)
-D_WMODES = 40     # weights-only path: 0 both modes (exact average), 1 A / 2 B alone
-N_DP = 41
-
-#: Weights-only path (VEGAS integrand): below this probability the minor nu5 decay mode is
-#: left out and the dominant one divided by its probability (same integral, one |M|^2).
+#: Off-shell pair-mass maps: arctan (Breit-Wigner at or near the upper edge) or uniform in
+#: 1/(M^2 - m^2) (the pole far above the range).
+MASS_MAP_ARCTAN = 0
+MASS_MAP_INVERSE = 1
+#: Weights-only path (VEGAS integrand): the exact average over both nu5 modes, or the
+#: dominant mode alone divided by its probability.
+WEIGHTS_BOTH = 0
+WEIGHTS_MODE_A = 1
+WEIGHTS_MODE_B = 2
+#: Below this probability the minor nu5 decay mode is left out of the VEGAS integrand.
 P_MINOR_MODE = 0.01
-
-T_MAP_INVERSE = 0
-T_MAP_LOG = 1
 
 #: Number of auxiliary uniforms per event.
 N_AUX = 7
 #: Particles per event without / with the nu4 decay chain.
 N_PARTICLES_SHORT = 8
 N_PARTICLES_NU4 = 12
-#: Mode returned by :func:`event_point` for nu5 -> nu_light Z' (mode B: no nu4 in the event).
+#: Mode returned for nu5 -> nu_light Z' (mode B: no nu4 in the event).
 MODE_NU_LIGHT = -2
 #: PDG id given to the light neutrinos (flavour summed in the couplings: labelled nu_mu).
 PDG_NU_LIGHT = 14
@@ -194,43 +223,82 @@ PDG_NU_LIGHT = 14
 # particle slots
 S_BEAM, S_TARGET, S_NU5, S_RECOIL, S_NU4, S_ZP, S_EM, S_EP = 0, 1, 2, 3, 4, 5, 6, 7
 S_NUA, S_ZP2, S_F, S_FB = 8, 9, 10, 11
+# rows of the scratch momenta W: the nu5 decay (q, daughter, f, fbar, parent, spin), the nu4
+# decay (the same six rows from 6), and the nu5 and nu4 decay vertices
+W_NU5, W_NU4, W_V5, W_V4 = 0, 6, 12, 13
+N_W = 14
 
-_C_CM_NS = constants.C_LIGHT_CM_S * 1e-9
+#: A decay chain parent -> daughter (q -> f fbar): the masses (GeV).
+ChainMasses = namedtuple("ChainMasses", ("parent", "q", "daughter", "fermion"))
+#: The helicity-frame angles: q along (cos_q, phi_q) in the parent frame, f along
+#: (cos_f, phi_f) in the frame of q.
+Angles = namedtuple("Angles", ("cos_q", "phi_q", "cos_f", "phi_f"))
+#: Chiral couplings of the heavy-neutrino vertex, C_V, C_A of the f fbar vertex and the
+#: propagator's mass and width (GeV).
+Couplings = namedtuple("Couplings", ("gL", "gR", "cv", "ca", "M", "Gamma"))
+
 _TWO_PI = 2.0 * math.pi
+_C_CM_NS = constants.C_LIGHT_CM_S * 1e-9
 # 3-point Gauss-Legendre on [-1, 1]
 _GL3_X = (-math.sqrt(0.6), 0.0, math.sqrt(0.6))
 _GL3_W = (5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0)
+_OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
 
+# ----------------------------------------------------------------------------- signatures
+_F8 = nb.float64
 _V4 = nb.float64[::1]
 _M4 = nb.float64[:, ::1]
+_I32 = nb.int32[::1]
+_REC = nb.from_dtype(DECAY_DTYPE)
+_DP = _REC[::1]
+_MASSES = nb.types.NamedUniTuple(_F8, 4, ChainMasses)
+_ANGLES = nb.types.NamedUniTuple(_F8, 4, Angles)
+_COUPLINGS = nb.types.NamedUniTuple(_F8, 6, Couplings)
+SIG_CHAIN_MOMENTA = nb.void(_MASSES, _ANGLES, _M4)
+SIG_CHAIN_MSQ = _F8(_M4, _MASSES, _F8, _COUPLINGS)
+SIG_CHAIN_NORM = _F8(_MASSES, _F8, _COUPLINGS, _V4, _V4, nb.int64)
+SIG_FLY = nb.void(_V4, _V4, _F8, _F8, _F8, _F8, _V4)
+SIG_TO_LAB = nb.void(_V4, _V4, _V4)
+SIG_COPY4 = nb.void(_V4, _V4)
+SIG_T_MAP = nb.types.UniTuple(_F8, 2)(_F8, _F8, _F8, _F8)
+SIG_MODE_A_ONSHELL = _F8(_ANGLES, _F8, _REC, _M4)
+SIG_MODE_A_OFFSHELL = _F8(_F8, _ANGLES, _F8, _REC, _M4)
+SIG_MODE_B = _F8(_ANGLES, _F8, _REC, _M4)
+SIG_NU4 = nb.types.Tuple((_F8, nb.int64))(_V4, _F8, _REC, _M4)
+SIG_EVENT_WEIGHT = nb.types.Tuple((_F8, _F8, nb.int64))(_V4, _F8, _F8, _V4, _V4, _DP, _M4,
+                                                        nb.boolean)
+SIG_BUILD_EVENT = nb.void(_F8, _F8, _F8, _F8, nb.int64, _V4, _DP, _M4, _M4, _M4)
+SIG_BATCH_WEIGHTS = _V4(_M4, _V4, _V4, _V4, _DP)
+SIG_FILL_EVENTS = nb.void(_M4, _V4, _V4, _M4, _V4, _DP, nb.int64, _V4, _V4, _M4, _M4, _I32,
+                          _I32, _I32, nb.int64[::1], _I32, _I32, _I32, nb.int32[:, ::1])
 
 
-@nb.njit(nb.float64(nb.float64, nb.float64, nb.float64, nb.float64, nb.float64, nb.float64,
-                    nb.float64, nb.float64, nb.float64, nb.float64, nb.float64, nb.float64,
-                    nb.float64, nb.float64, nb.float64, _M4), **_OPTS)
-def chain_msq(m5: float, mq: float, m4: float, mf: float, cz: float, phz: float, cs: float,
-              phs: float, spin_z: float, gL: float, gR: float, cv: float, ca: float,
-              M: float, Gamma: float, W: FloatArray) -> float:
-    """|M|^2 of m5 -> m4 (q -> f fbar) at given angles, in the parent's helicity frame.
+# ----------------------------------------------------------------------------- one chain
+@nb.njit(SIG_CHAIN_MOMENTA, **_OPTS)
+def chain_momenta(m: ChainMasses, a: Angles, W: FloatArray) -> None:
+    """Momenta of ``parent -> daughter (q -> f fbar)`` in the parent's helicity frame.
 
-    Fills ``W[0]`` = q, ``W[1]`` = daughter m4, ``W[2]`` = f, ``W[3]`` = fbar, ``W[4]`` =
-    parent at rest and ``W[5]`` = its spin vector ``(0, 0, 0, spin_z)`` (``spin_z = -1``:
-    helicity -1/2; 0: unpolarised).  q flies along (cz, phz); f along (cs, phs) in the
-    helicity frame of q.
+    Writes ``W[0]`` = q, ``W[1]`` = daughter, ``W[2]`` = f, ``W[3]`` = fbar (the parent at
+    rest; q along ``(cos_q, phi_q)``, f along ``(cos_f, phi_f)`` in the helicity frame of q).
     """
-    q = W[0]
-    p4 = W[1]
-    pf = W[2]
-    pb = W[3]
-    p5 = W[4]
-    s5 = W[5]
-    two_body_decay(m5, mq, m4, cz, phz, q, p4)
-    two_body_decay(mq, mf, mf, cs, phs, pf, pb)
+    q, p4, pf, pb = W[0], W[1], W[2], W[3]
+    two_body_decay(m.parent, m.q, m.daughter, a.cos_q, a.phi_q, q, p4)
+    two_body_decay(m.q, m.fermion, m.fermion, a.cos_f, a.phi_f, pf, pb)
     rotate_from_axis(pf, q[1], q[2], q[3], pf)
     rotate_from_axis(pb, q[1], q[2], q[3], pb)
     boost_from_rest(pf, q, pf)
     boost_from_rest(pb, q, pb)
-    p5[0] = m5
+
+
+@nb.njit(SIG_CHAIN_MSQ, **_OPTS)
+def chain_msq(W: FloatArray, m: ChainMasses, spin_z: float, c: Couplings) -> float:
+    """|M|^2 of the chain whose momenta :func:`chain_momenta` wrote in ``W[0:4]``.
+
+    The parent is at rest with spin vector ``(0, 0, 0, spin_z)`` (``-1``: helicity -1/2;
+    0: unpolarised); ``W[4]`` and ``W[5]`` hold them (scratch rows).
+    """
+    p5, s5 = W[4], W[5]
+    p5[0] = m.parent
     p5[1] = 0.0
     p5[2] = 0.0
     p5[3] = 0.0
@@ -238,16 +306,14 @@ def chain_msq(m5: float, mq: float, m4: float, mf: float, cz: float, phz: float,
     s5[1] = 0.0
     s5[2] = 0.0
     s5[3] = spin_z
-    return msq_nu5_to_nu4_ff(p5, s5, p4, pf, pb, m5, m4, mf, gL, gR, cv, ca, M, Gamma)
+    return msq_nu5_to_nu4_ff(p5, s5, W[1], W[2], W[3], m.parent, m.daughter, m.fermion,
+                             c.gL, c.gR, c.cv, c.ca, c.M, c.Gamma)
 
 
-@nb.njit(nb.float64(nb.float64, nb.float64, nb.float64, nb.float64, nb.float64, nb.float64,
-                    nb.float64, nb.float64, nb.float64, nb.float64, _V4, _V4, nb.int64),
-         **_OPTS)
-def chain_norm(m5: float, mq: float, m4: float, mf: float, spin_z: float, gL: float, gR: float,
-               cv: float, ca: float, M: float, gl_x: FloatArray, gl_w: FloatArray,
-               n_phi: int) -> float:
-    """Mean of :func:`chain_msq` over the four decay angles (propagator width set to 1).
+@nb.njit(SIG_CHAIN_NORM, **_OPTS)
+def chain_norm(m: ChainMasses, spin_z: float, c: Couplings, gl_x: FloatArray,
+               gl_w: FloatArray, n_phi: int) -> float:
+    """Mean of :func:`chain_msq` over the four decay angles.
 
     Gauss-Legendre in both cosines (``gl_x, gl_w`` on [-1, 1]) and an ``n_phi``-point
     trapezoid rule in both azimuths: exact for the low-degree polynomial / trigonometric
@@ -258,15 +324,15 @@ def chain_norm(m5: float, mq: float, m4: float, mf: float, spin_z: float, gL: fl
     for i in range(gl_x.shape[0]):
         for j in range(gl_x.shape[0]):
             for k in range(n_phi):
-                for m in range(n_phi):
-                    total += (gl_w[i] * gl_w[j]
-                              * chain_msq(m5, mq, m4, mf, gl_x[i], _TWO_PI * k / n_phi,
-                                          gl_x[j], _TWO_PI * m / n_phi, spin_z, gL, gR, cv,
-                                          ca, M, 1.0, W))
+                for n in range(n_phi):
+                    chain_momenta(m, Angles(gl_x[i], _TWO_PI * k / n_phi, gl_x[j],
+                                            _TWO_PI * n / n_phi), W)
+                    total += gl_w[i] * gl_w[j] * chain_msq(W, m, spin_z, c)
     return total / (4.0 * n_phi * n_phi)
 
 
-@nb.njit(nb.void(_V4, _V4, nb.float64, nb.float64, nb.float64, nb.float64, _V4), **_OPTS)
+# ----------------------------------------------------------------------------- helpers
+@nb.njit(SIG_FLY, **_OPTS)
 def _fly(p: FloatArray, start: FloatArray, m: float, ctau: float, u: float, E: float,
          out: FloatArray) -> None:
     """Decay vertex (x, y, z, t) of a particle of momentum p made at ``start``."""
@@ -284,14 +350,14 @@ def _fly(p: FloatArray, start: FloatArray, m: float, ctau: float, u: float, E: f
     out[3] = start[3] + L * E / (pabs * _C_CM_NS)
 
 
-@nb.njit(nb.void(_V4, _V4, _V4), **_OPTS)
+@nb.njit(SIG_TO_LAB, **_OPTS)
 def _to_lab(v: FloatArray, parent: FloatArray, out: FloatArray) -> None:
     """Helicity-frame vector in the rest frame of ``parent`` -> the lab."""
     rotate_from_axis(v, parent[1], parent[2], parent[3], out)
     boost_from_rest(out, parent, out)
 
 
-@nb.njit(nb.void(_V4, _V4), **_OPTS)
+@nb.njit(SIG_COPY4, **_OPTS)
 def _copy4(src: FloatArray, dst: FloatArray) -> None:
     dst[0] = src[0]
     dst[1] = src[1]
@@ -299,12 +365,94 @@ def _copy4(src: FloatArray, dst: FloatArray) -> None:
     dst[3] = src[3]
 
 
-@nb.njit(nb.types.Tuple((nb.float64, nb.float64, nb.int64))(
-    _V4, nb.float64, nb.float64, _V4, _V4, _V4, _M4, _M4, _M4, nb.boolean), **_OPTS)
-def event_point(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: FloatArray,
-                dp: FloatArray, P: FloatArray, V: FloatArray, W: FloatArray,
-                fill: bool) -> tuple[float, float, int]:
-    """Weight (and, if ``fill``, the particles) of one point; see the module docstring.
+@nb.njit(SIG_T_MAP, **_OPTS)
+def _t_map(x1: float, t_min: float, t_max: float, mz2: float) -> tuple[float, float]:
+    """t uniform in ``1/(M_Z'^2 - t)`` (hypercube column 1) and dt/dx1."""
+    a = 1.0 / (mz2 - t_max)
+    b = 1.0 / (mz2 - t_min)
+    v = a + (b - a) * x1
+    t = mz2 - 1.0 / v
+    return min(max(t, t_min), t_max), (a - b) / (v * v)
+
+
+# ----------------------------------------------------------------------------- decay modes
+@nb.njit(SIG_MODE_B, **_OPTS)
+def _mode_b(a: Angles, spin: float, d: Any, W: FloatArray) -> float:
+    """Decay factor ``D_B = BR_B rho5`` of nu5 -> nu_light Z' -> nu_light e+e- (momenta in W)."""
+    m = ChainMasses(d.m5, d.mz, 0.0, d.me)
+    chain_momenta(m, a, W)
+    amp = chain_msq(W, m, spin, Couplings(d.gl5a, d.gr5a, d.cv, d.ca, d.mz, 1.0))
+    return d.br_b if d.isotropic else d.br_b * amp / d.norm5b
+
+
+@nb.njit(SIG_MODE_A_ONSHELL, **_OPTS)
+def _mode_a_onshell(a: Angles, spin: float, d: Any, W: FloatArray) -> float:
+    """``D_A = BR(nu5 -> nu4 Z') BR(Z' -> ee) rho5`` of the on-shell nu4 chain."""
+    m = ChainMasses(d.m5, d.mz, d.m4, d.me)
+    chain_momenta(m, a, W)
+    amp = chain_msq(W, m, spin, Couplings(d.gl, d.gr, d.cv, d.ca, d.mz, 1.0))
+    return d.br_a if d.isotropic else d.br_a * amp / d.norm5
+
+
+@nb.njit(SIG_MODE_A_OFFSHELL, **_OPTS)
+def _mode_a_offshell(x_m: float, a: Angles, spin: float, d: Any, W: FloatArray) -> float:
+    """``D_A = dGamma(nu5 -> nu4 e+e-)/Gamma_nu5`` at the pair mass of column ``x_m``."""
+    M2 = d.mz * d.mz
+    MG = d.mz * d.gamma_z
+    if d.mass_map == MASS_MAP_ARCTAN:
+        th = d.map_a + (d.map_b - d.map_a) * x_m
+        m2 = min(max(M2 + MG * math.tan(th), d.m2_lo), d.m2_hi)
+        jac_m2 = (d.map_b - d.map_a) * ((m2 - M2) ** 2 + MG * MG) / MG
+    else:
+        vv = d.map_a + (d.map_b - d.map_a) * x_m
+        m2 = min(max(M2 - 1.0 / vv, d.m2_lo), d.m2_hi)
+        jac_m2 = (d.map_b - d.map_a) / (vv * vv)
+    mq = math.sqrt(m2)
+    p1 = two_body_momentum(d.m5, mq, d.m4)
+    p2 = two_body_momentum(mq, d.me, d.me)
+    if not (p1 > 0.0 and p2 > 0.0):
+        return 0.0
+    m = ChainMasses(d.m5, mq, d.m4, d.me)
+    c = Couplings(d.gl, d.gr, d.cv, d.ca, d.mz, d.gamma_z)
+    amp = 0.0
+    if d.isotropic:  # average over cos theta* of the unpolarised |M|^2 (quadratic in it)
+        for k in range(3):
+            chain_momenta(m, Angles(a.cos_q, a.phi_q, _GL3_X[k], 0.0), W)
+            amp += 0.5 * _GL3_W[k] * chain_msq(W, m, 0.0, c)
+    chain_momenta(m, a, W)  # the event's own kinematics stay in W
+    amp_full = chain_msq(W, m, spin, c)
+    if not d.isotropic:
+        amp = amp_full
+    return (amp / (2.0 * d.m5 * d.gamma5) * jac_m2 / _TWO_PI
+            * p1 / (4.0 * math.pi * d.m5) * p2 / (4.0 * math.pi * mq))
+
+
+@nb.njit(SIG_NU4, **_OPTS)
+def _nu4_decay(x: FloatArray, u_mode: float, d: Any, W: FloatArray) -> tuple[float, int]:
+    """``rho4 = |M|^2/<|M|^2>`` of nu4 -> nu Z' -> nu f fbar (unpolarised) and the Z' decay
+    mode (0 ee, 1 mumu, 2/3/4 nu_e/nu_mu/nu_tau pairs) picked by ``u_mode`` and the BRs;
+    the momenta go to ``W[W_NU4:]``."""
+    if u_mode < d.c_ee:
+        mode, mf, cv, ca = 0, d.me, d.cv, d.ca
+    elif u_mode < d.c_mm:
+        mode, mf, cv, ca = 1, d.mmu, d.cv, d.ca
+    else:
+        rest = (u_mode - d.c_mm) / (1.0 - d.c_mm)
+        mode = 2 + min(int(3.0 * rest), 2)
+        mf, cv, ca = 0.0, 0.5 * d.g_nu, -0.5 * d.g_nu
+    m = ChainMasses(d.m4, d.mz, 0.0, mf)
+    W4 = W[W_NU4:W_NU4 + 6]
+    chain_momenta(m, Angles(2.0 * x[6] - 1.0, _TWO_PI * x[7], 2.0 * x[8] - 1.0,
+                            _TWO_PI * x[9]), W4)
+    amp = chain_msq(W4, m, 0.0, Couplings(d.gl4, d.gr4, cv, ca, d.mz, 1.0))
+    return amp / d.norm4[min(mode, 2)], mode
+
+
+# ----------------------------------------------------------------------------- one point
+@nb.njit(SIG_EVENT_WEIGHT, **_OPTS)
+def event_weight(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: FloatArray,
+                 dp: np.ndarray, W: FloatArray, event: bool) -> tuple[float, float, int]:
+    """Weight of one point (module docstring, "Weight of a point").
 
     Parameters
     ----------
@@ -313,156 +461,77 @@ def event_point(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: Fl
     E_nu, w_flux : float
         Neutrino energy (GeV) and ``Phi(E_nu) dE_nu/dx0`` (nu/cm^2/POT).
     u : float64[N_AUX]
-        Auxiliary uniforms (ignored unless ``fill``: then the nu5 decay modes are averaged
-        exactly and the nu4 Z' mode is e+e-).
-    cp, dp : float64 arrays
-        Channel parameters (:func:`zpgen.processes.xsec.channel_params`) and decay
-        parameters (``D_*`` layout of this module).
-    P, V : float64[n_particles, 4]
-        Outputs (if ``fill``): four-momenta (E, px, py, pz) in GeV, production vertices
-        (x, y, z in cm, t in ns).
-    W : float64[>= 14, 4]
-        Scratch.
+        Auxiliary uniforms (read only when ``event``).
+    cp, dp
+        Channel parameters (:func:`zpgen.processes.xsec.channel_params`) and the decay
+        parameters (a length-1 :data:`DECAY_DTYPE` array).
+    W : float64[N_W, 4]
+        Scratch momenta; for an event they keep the chosen decay mode's kinematics for
+        :func:`build_event`.
+    event : bool
+        Weight of an event (one nu5 mode picked by ``u[6]``, the nu4's Z' mode by
+        ``u[5]``) or of the VEGAS integrand (the exact average over the nu5 modes, or the
+        dominant one alone: ``weights_mode``).
 
     Returns
     -------
     (weight, t, mode)
-        ``f`` of the module docstring, t in GeV^2, decay mode of the nu4's Z'
-        (0 ee, 1 mumu, 2/3/4 nu_e/nu_mu/nu_tau pairs; -1 without nu4 decay) or
-        :data:`MODE_NU_LIGHT` (-2) for nu5 -> nu_light Z' (no nu4 in the event: the light
-        neutrino takes slot ``S_NU4`` and only the first ``N_PARTICLES_SHORT`` slots are
-        particles; the others are zeroed).
+        ``f``, t in GeV^2, and the nu4's Z' decay mode (0 ee, 1 mumu, 2/3/4 neutrino
+        pairs; -1 without a nu4 decay) or :data:`MODE_NU_LIGHT` (-2) for mode B.
     """
-    M = cp[I_M]
-    m5 = cp[I_M5]
-    mz = dp[D_MZ]
-    t_min, t_max = t_range(E_nu, M, m5)
+    d = dp[0]
+    t_min, t_max = t_range(E_nu, cp[I_M], cp[I_M5])
     if not (t_max > t_min) or w_flux <= 0.0:
         return 0.0, math.nan, -1
-    # --- t map
-    mz2 = mz * mz
-    if dp[D_TMAP] == T_MAP_LOG:
-        a = math.log(mz2 - t_max)
-        b = math.log(mz2 - t_min)
-        e = math.exp(a + (b - a) * x[1])
-        t = mz2 - e
-        dt_dx = (b - a) * e
-    else:
-        a = 1.0 / (mz2 - t_max)
-        b = 1.0 / (mz2 - t_min)
-        v = a + (b - a) * x[1]
-        t = mz2 - 1.0 / v
-        dt_dx = (a - b) / (v * v)
-    t = min(max(t, t_min), t_max)
+    t, dt_dx = _t_map(x[1], t_min, t_max, d.mz * d.mz)
     weight = w_flux * dsigma_dt(E_nu, t, cp) * dt_dx
     if weight == 0.0:
         return 0.0, t, -1
-    # --- nu5 decay in its rest frame (helicity axes)
-    m4 = dp[D_M4]
-    me = dp[D_ME]
-    iso = dp[D_ISO] > 0.5
-    spin = 0.0 if iso else dp[D_SPIN]
-    cz = 2.0 * x[2] - 1.0
-    phz = _TWO_PI * x[3]
-    cs = 2.0 * x[4] - 1.0
-    phs = _TWO_PI * x[5]
-    # --- nu5 decay mode: A = nu4 chain, B = nu_light Z' (module docstring, "Decay modes").
-    # Events pick one mode with the auxiliary uniform u[6] (probabilities p_A, 1 - p_A) and
-    # divide its decay factor by that probability; the weights-only path (VEGAS integrand)
-    # takes the exact average over u[6] instead, D_A + D_B, or the dominant mode alone.
-    pa = dp[D_PA]
-    wmodes = dp[D_WMODES]
-    divide = fill or wmodes != 0.0
-    if fill:
-        use_a = u[6] < pa
+    spin = 0.0 if d.isotropic else d.spin
+    a = Angles(2.0 * x[2] - 1.0, _TWO_PI * x[3], 2.0 * x[4] - 1.0, _TWO_PI * x[5])
+    # the nu5 decay mode (module docstring, "Decay modes of nu5")
+    divide = event or d.weights_mode != WEIGHTS_BOTH
+    if event:
+        use_a = u[6] < d.p_a
         use_b = not use_a
-    elif wmodes == 0.0:
-        use_a = pa > 0.0
-        use_b = pa < 1.0
+    elif d.weights_mode == WEIGHTS_BOTH:
+        use_a = d.p_a > 0.0
+        use_b = d.p_a < 1.0
     else:
-        use_a = wmodes == 1.0
+        use_a = d.weights_mode == WEIGHTS_MODE_A
         use_b = not use_a
     dec_a = 0.0
     dec_b = 0.0
     mode = -1
     if use_b:
-        amp_b = chain_msq(m5, mz, 0.0, me, cz, phz, cs, phs, spin, dp[D_GL5A], dp[D_GR5A],
-                          dp[D_CV], dp[D_CA], mz, 1.0, W)
-        dec_b = dp[D_BRB] if iso else dp[D_BRB] * amp_b / dp[D_NORM5B]
+        dec_b = _mode_b(a, spin, d, W)
         if divide:
-            dec_b /= 1.0 - pa
-        if fill:
+            dec_b /= 1.0 - d.p_a
+        if event:
             mode = MODE_NU_LIGHT
     if use_a:
-        if dp[D_OFFSHELL] > 0.5:
-            xm = x[int(dp[D_IM])]
-            M2 = mz2
-            MG = mz * dp[D_GZ]
-            if dp[D_MAPM] == 0.0:
-                th = dp[D_MA] + (dp[D_MB] - dp[D_MA]) * xm
-                m2 = M2 + MG * math.tan(th)
-                m2 = min(max(m2, dp[D_M2LO]), dp[D_M2HI])
-                jac_m2 = (dp[D_MB] - dp[D_MA]) * ((m2 - M2) ** 2 + MG * MG) / MG
-            else:
-                vv = dp[D_MA] + (dp[D_MB] - dp[D_MA]) * xm
-                m2 = M2 - 1.0 / vv
-                m2 = min(max(m2, dp[D_M2LO]), dp[D_M2HI])
-                jac_m2 = (dp[D_MB] - dp[D_MA]) / (vv * vv)
-            mq = math.sqrt(m2)
-            p1 = two_body_momentum(m5, mq, m4)
-            p2 = two_body_momentum(mq, me, me)
-            if p1 > 0.0 and p2 > 0.0:
-                if iso:
-                    amp = 0.0
-                    for k in range(3):
-                        amp += 0.5 * _GL3_W[k] * chain_msq(
-                            m5, mq, m4, me, cz, phz, _GL3_X[k], 0.0, 0.0, dp[D_GL], dp[D_GR],
-                            dp[D_CV], dp[D_CA], mz, dp[D_GZ], W)
-                else:
-                    amp = 0.0
-                amp_full = chain_msq(m5, mq, m4, me, cz, phz, cs, phs, spin, dp[D_GL],
-                                     dp[D_GR], dp[D_CV], dp[D_CA], mz, dp[D_GZ], W)
-                if not iso:
-                    amp = amp_full
-                dec_a = (amp / (2.0 * m5 * dp[D_G5TOT]) * jac_m2 / _TWO_PI
-                         * p1 / (4.0 * math.pi * m5) * p2 / (4.0 * math.pi * mq))
+        if d.offshell:
+            dec_a = _mode_a_offshell(x[d.mass_column], a, spin, d, W)
         else:
-            amp = chain_msq(m5, mz, m4, me, cz, phz, cs, phs, spin, dp[D_GL], dp[D_GR],
-                            dp[D_CV], dp[D_CA], mz, 1.0, W)
-            dec_a = dp[D_BR] if iso else dp[D_BR] * amp / dp[D_NORM5]
+            dec_a = _mode_a_onshell(a, spin, d, W)
         if divide:
-            dec_a /= pa
-        # W[0..3] now hold q, nu4, e-, e+ in the nu5 helicity frame.
-        # --- nu4 decay (unpolarised)
-        if dp[D_NU4DEC] > 0.5:
-            ue = u[5] if fill else 0.0
-            if ue < dp[D_C_EE]:
-                mode = 0
-                mf = me
-                cvf = dp[D_CV]
-                caf = dp[D_CA]
-            elif ue < dp[D_C_MM]:
-                mode = 1
-                mf = dp[D_MMU]
-                cvf = dp[D_CV]
-                caf = dp[D_CA]
-            else:
-                rest = (ue - dp[D_C_MM]) / (1.0 - dp[D_C_MM])
-                mode = 2 + min(int(3.0 * rest), 2)
-                mf = 0.0
-                cvf = 0.5 * dp[D_GNU]
-                caf = -0.5 * dp[D_GNU]
-            amp4 = chain_msq(m4, mz, 0.0, mf, 2.0 * x[6] - 1.0, _TWO_PI * x[7],
-                             2.0 * x[8] - 1.0, _TWO_PI * x[9], 0.0, dp[D_GL4], dp[D_GR4], cvf,
-                             caf, mz, 1.0, W[6:12])
-            if not iso:
-                dec_a *= amp4 / dp[D_NORM4 + min(mode, 2)]
+            dec_a /= d.p_a
+        if d.nu4_decays:
+            rho4, mode = _nu4_decay(x, u[5] if event else 0.0, d, W)
+            if not d.isotropic:
+                dec_a *= rho4
     weight *= dec_a + dec_b
     if weight == 0.0:
         return 0.0, t, -1
-    if not fill:
-        return weight, t, mode
-    # ------------------------------------------------------------------ full event
+    return weight, t, mode
+
+
+@nb.njit(SIG_BUILD_EVENT, **_OPTS)
+def build_event(E_nu: float, M: float, m5: float, t: float, mode: int, u: FloatArray,
+                dp: np.ndarray, W: FloatArray, P: FloatArray, V: FloatArray) -> None:
+    """Lab four-momenta ``P`` and production vertices ``V`` of the event whose decay
+    kinematics :func:`event_weight` left in ``W`` (slot table in ``dark_neutrino``)."""
+    d = dp[0]
     for k in range(P.shape[0]):
         for j in range(4):
             V[k, j] = 0.0
@@ -477,66 +546,59 @@ def event_point(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: Fl
     p5 = P[S_NU5]
     scatter_2to2(E_nu, M, m5, t, _TWO_PI * u[0], p5, P[S_RECOIL])
     # slot S_NU4 holds nu4 (mode A) or the light neutrino (mode B)
-    _to_lab(W[1], p5, P[S_NU4])
-    _to_lab(W[0], p5, P[S_ZP])
-    _to_lab(W[2], p5, P[S_EM])
-    _to_lab(W[3], p5, P[S_EP])
+    _to_lab(W[W_NU5 + 1], p5, P[S_NU4])
+    _to_lab(W[W_NU5], p5, P[S_ZP])
+    _to_lab(W[W_NU5 + 2], p5, P[S_EM])
+    _to_lab(W[W_NU5 + 3], p5, P[S_EP])
     if mode == MODE_NU_LIGHT:  # no nu4 chain: the slots beyond the short layout are unused
         for k in range(N_PARTICLES_SHORT, P.shape[0]):
             for j in range(4):
                 P[k, j] = 0.0
     # vertices: nu5 decay, then Z' decay (virtual Z' off shell: no flight)
-    v5 = W[12]
-    _fly(p5, V[S_NU5], m5, dp[D_CTAU5], u[1], p5[0], v5)
+    v5 = W[W_V5]
+    _fly(p5, V[S_NU5], m5, d.ctau5, u[1], p5[0], v5)
     _copy4(v5, V[S_NU4])
     _copy4(v5, V[S_ZP])
-    vz = W[13]
-    if dp[D_OFFSHELL] > 0.5 and mode != MODE_NU_LIGHT:
+    vz = W[W_V4]
+    if d.offshell and mode != MODE_NU_LIGHT:
         _copy4(v5, vz)
     else:
-        _fly(P[S_ZP], v5, mz, dp[D_CTAUZ], u[2], P[S_ZP, 0], vz)
+        _fly(P[S_ZP], v5, d.mz, d.ctau_z, u[2], P[S_ZP, 0], vz)
     _copy4(vz, V[S_EM])
     _copy4(vz, V[S_EP])
     if mode >= 0:
         p4 = P[S_NU4]
-        # W[6..9] hold Z'2, nu, f, fbar in the nu4 helicity frame
-        _to_lab(W[7], p4, P[S_NUA])
-        _to_lab(W[6], p4, P[S_ZP2])
-        _to_lab(W[8], p4, P[S_F])
-        _to_lab(W[9], p4, P[S_FB])
-        v4 = W[12]
-        _fly(p4, V[S_NU4], m4, dp[D_CTAU4], u[3], p4[0], v4)
+        _to_lab(W[W_NU4 + 1], p4, P[S_NUA])
+        _to_lab(W[W_NU4], p4, P[S_ZP2])
+        _to_lab(W[W_NU4 + 2], p4, P[S_F])
+        _to_lab(W[W_NU4 + 3], p4, P[S_FB])
+        v4 = W[W_V5]
+        _fly(p4, V[S_NU4], d.m4, d.ctau4, u[3], p4[0], v4)
         _copy4(v4, V[S_NUA])
         _copy4(v4, V[S_ZP2])
-        vz2 = W[13]
-        _fly(P[S_ZP2], v4, mz, dp[D_CTAUZ], u[4], P[S_ZP2, 0], vz2)
+        vz2 = W[W_V4]
+        _fly(P[S_ZP2], v4, d.mz, d.ctau_z, u[4], P[S_ZP2, 0], vz2)
         _copy4(vz2, V[S_F])
         _copy4(vz2, V[S_FB])
-    return weight, t, mode
 
 
-@nb.njit(nb.float64[::1](_M4, _V4, _V4, _V4, _V4), **_OPTS)
+# ----------------------------------------------------------------------------- batches
+@nb.njit(SIG_BATCH_WEIGHTS, **_OPTS)
 def batch_weights(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, cp: FloatArray,
-                  dp: FloatArray) -> FloatArray:
+                  dp: np.ndarray) -> FloatArray:
     """Weights ``f(x)`` of a batch of hypercube points (the VEGAS integrand)."""
     n = x.shape[0]
     out = np.empty(n)
-    P = np.empty((N_PARTICLES_NU4, 4))
-    V = np.empty((N_PARTICLES_NU4, 4))
-    W = np.empty((14, 4))
+    W = np.empty((N_W, 4))
     u = np.zeros(N_AUX)
     for i in range(n):
-        out[i] = event_point(x[i], E_nu[i], w_flux[i], u, cp, dp, P, V, W, False)[0]
+        out[i] = event_weight(x[i], E_nu[i], w_flux[i], u, cp, dp, W, False)[0]
     return out
 
 
-_I32 = nb.int32[::1]
-
-
-@nb.njit(nb.void(_M4, _V4, _V4, _M4, _V4, _V4, nb.int64, _V4, _V4, _M4, _M4, _I32, _I32, _I32,
-                 nb.int64[::1], _I32, _I32, _I32, nb.int32[:, ::1]), **_OPTS)
+@nb.njit(SIG_FILL_EVENTS, **_OPTS)
 def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArray,
-                cp: FloatArray, dp: FloatArray, start: int, f_out: FloatArray,
+                cp: FloatArray, dp: np.ndarray, start: int, f_out: FloatArray,
                 t_out: FloatArray, momenta: FloatArray, vertices: FloatArray,
                 pdg_out: npt.NDArray[np.int32], status_out: npt.NDArray[np.int32],
                 mother_out: npt.NDArray[np.int32], count_out: npt.NDArray[np.int64],
@@ -548,7 +610,7 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
     ----------
     x, E_nu, w_flux, u, cp, dp
         Points, ``E_nu`` and ``w_flux`` from the flux map, auxiliary uniforms and the
-        channel and decay parameters (``n`` points; :func:`event_point`).
+        channel and decay parameters (``n`` points; :func:`event_weight`).
     start
         First event row of the chunk to fill (rows ``start .. start + n - 1``).
     f_out, t_out : float64[capacity]
@@ -570,9 +632,9 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
     k = pdg.shape[0]
     P = np.zeros((k, 4))
     V = np.zeros((k, 4))
-    W = np.empty((14, 4))
+    W = np.empty((N_W, 4))
     for i in range(x.shape[0]):
-        w, t, mode = event_point(x[i], E_nu[i], w_flux[i], u[i], cp, dp, P, V, W, True)
+        w, t, mode = event_weight(x[i], E_nu[i], w_flux[i], u[i], cp, dp, W, True)
         row = start + i
         f_out[row] = w
         t_out[row] = t
@@ -581,6 +643,8 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
                 for j in range(4):
                     P[s, j] = 0.0
                     V[s, j] = 0.0
+        else:
+            build_event(E_nu[i], cp[I_M], cp[I_M5], t, mode, u[i], dp, W, P, V)
         base = row * k
         for s in range(k):
             for j in range(4):

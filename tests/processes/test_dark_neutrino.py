@@ -272,5 +272,3 @@ def test_channels_and_info():
     off = DarkNeutrinoProcess.from_card(card("model.mzprime=0.07"))
     assert off.channel("C12_coherent", FLUX).dim == 7  # nu4 cannot decay on shell
     assert not off.nu4_decays
-    with pytest.raises(ValueError, match="t_map"):
-        DarkNeutrinoProcess.from_card(card(), t_map="bad")

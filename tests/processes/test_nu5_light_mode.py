@@ -96,10 +96,10 @@ def test_off_shell_point_sum_is_sigma_times_both_brs(modes):
 
 
 @pytest.mark.parametrize(("overrides", "wmodes"), [
-    ((), 1.0),                                    # p_B = 3e-4: VEGAS integrand = mode A / p_A
-    (("model.couplings.g_5a=3e-3",), 0.0),        # p_B ~ 0.2: exact average D_A + D_B
-    (("model.mzprime=0.08",), 2.0),               # p_A ~ 1e-4: mode B / p_B
-    (("model.mzprime=0.08", "physics.decay_correlations=isotropic"), 2.0),
+    ((), 1),                                      # p_B = 3e-4: VEGAS integrand = mode A / p_A
+    (("model.couplings.g_5a=3e-3",), 0),          # p_B ~ 0.2: exact average D_A + D_B
+    (("model.mzprime=0.08",), 2),                 # p_A ~ 1e-4: mode B / p_B
+    (("model.mzprime=0.08", "physics.decay_correlations=isotropic"), 2),
 ])
 def test_integrand_and_event_weights_have_the_same_mean(overrides, wmodes):
     """Uniform points: mean of the VEGAS integrand ch(x) and of the event weights f(x, u) =
@@ -112,16 +112,16 @@ def test_integrand_and_event_weights_have_the_same_mean(overrides, wmodes):
     process = DarkNeutrinoProcess.from_card(c)
     flux = MonochromaticFlux(E0, flux=3e-10)
     ch = process.channel("H1_proton", flux)
-    assert ch.dp[dc.D_WMODES] == wmodes
+    assert ch.dp["weights_mode"][0] == wmodes
     rng = np.random.default_rng(17)
     x = rng.random((100_000, ch.dim))
     expected = flux.flux * xsec.sigma(E0, ch.cp) * (br_a + br_b)
     f_int = ch(x)
     f_ev = ch.events(x, rng.random((100_000, ch.n_aux))).f
     checks = [f_int, f_ev]
-    if wmodes == 0.0:  # p_B ~ 0.2: either mode alone, divided by its probability, also works
-        for forced in (1.0, 2.0):
-            ch.dp[dc.D_WMODES] = forced
+    if wmodes == dc.WEIGHTS_BOTH:  # p_B ~ 0.2: either mode alone, divided by its probability
+        for forced in (dc.WEIGHTS_MODE_A, dc.WEIGHTS_MODE_B):
+            ch.dp["weights_mode"] = forced
             checks.append(ch(x))
     for f in checks:
         err = f.std() / math.sqrt(f.size)
