@@ -90,7 +90,8 @@ def _iter_columns(path: Path, columns: tuple[str, ...], optional: tuple[str, ...
         try:
             f = uproot.open(path)
         except Exception as exc:
-            raise CompareError(f"{path}: cannot open as a ROOT file ({exc})") from exc
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise CompareError(f"{path}: cannot open as a ROOT file ({first})") from exc
         if TREE not in f:
             f.close()
             raise CompareError(f"{path}: no TTree {TREE!r} (not a zpgen event file?)")
@@ -102,7 +103,8 @@ def _iter_columns(path: Path, columns: tuple[str, ...], optional: tuple[str, ...
         try:
             pfile = pq.ParquetFile(path)
         except Exception as exc:
-            raise CompareError(f"{path}: cannot open as a Parquet file ({exc})") from exc
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise CompareError(f"{path}: cannot open as a Parquet file ({first})") from exc
         names = set(pfile.schema_arrow.names)
     else:
         raise CompareError(f"{path}: zpgen compare reads ROOT (.root) or Parquet (.parquet) "
@@ -397,9 +399,12 @@ def write_root(result: dict[str, Any], output: Path) -> None:
             (f"data_{obs}", f"MiniBooNE data (digitised), {window}, sqrt(N) errors", e, obs, d,
              d),
         ]
+    from zpgen import signals
     from zpgen.histograms import HistogramSpec, th1d
+    from zpgen.tempfiles import create_temporary, publish, remove_quietly
 
-    tmp = output.with_name(f".{output.name}.part-{os.getpid()}")
+    with signals.deferred():
+        tmp = create_temporary(output)
     try:
         with uproot.recreate(tmp) as f:
             for name, title, e, obs, values, variances in objects:
@@ -408,7 +413,7 @@ def write_root(result: dict[str, Any], output: Path) -> None:
                                np.concatenate(([0.0], variances, [0.0])))
             f["zpgen_compare"] = json.dumps({k: v for k, v in result.items()
                                              if k != "shapes"})
-        os.replace(tmp, output)
+        publish(tmp, output)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        remove_quietly(tmp)
         raise

@@ -109,12 +109,16 @@ def plot_comparison(result: dict[str, Any], path: str | os.PathLike[str]) -> Pat
         ax.set_title(f"{obs}, 0.2 <= E_QE < 1.25 GeV (digitised spectra)")
     fig.suptitle(f"zpgen: {os.path.basename(str(result['file']))}", fontsize=9)
     fig.tight_layout()
-    tmp = out.with_name(f".{out.stem}.part-{os.getpid()}{out.suffix}")
+    from zpgen import signals
+    from zpgen.tempfiles import create_temporary, publish, remove_quietly
+
+    with signals.deferred():
+        tmp = create_temporary(out)
     try:
-        fig.savefig(tmp, dpi=130)
-        os.replace(tmp, out)
+        fig.savefig(tmp, dpi=130, format=out.suffix.lstrip(".").lower())
+        publish(tmp, out)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        remove_quietly(tmp)
         raise
     finally:
         plt.close(fig)
