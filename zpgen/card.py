@@ -186,6 +186,25 @@ class Card:
     text: str = ""
     overrides: tuple[str, ...] = ()
 
+    def with_run(self, *, n_events: int | None = None, seed: int | None = None) -> Card:
+        """This card with ``run.n_events`` / ``run.seed`` replaced and recorded as ``--set``
+        overrides, so that the stored card text and the resolved card agree: a run has
+        one seed, and it is in its card."""
+        import dataclasses
+
+        changes: dict[str, Any] = {}
+        sets: list[str] = []
+        if n_events is not None and n_events != self.run.n_events:
+            changes["n_events"] = int(n_events)
+            sets.append(f"run.n_events={int(n_events)}")
+        if seed is not None and seed != self.run.seed:
+            changes["seed"] = int(seed)
+            sets.append(f"run.seed={int(seed)}")
+        if not changes:
+            return self
+        return dataclasses.replace(self, run=dataclasses.replace(self.run, **changes),
+                                   overrides=(*self.overrides, *sets))
+
     def as_dict(self) -> dict[str, Any]:
         """Plain nested dict (for metadata and ``zpgen card``)."""
         def conv(obj: Any) -> Any:

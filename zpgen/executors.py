@@ -157,6 +157,8 @@ class JobSpec:
     fmt: str | None = None
     #: The job stops (removing its temporary) before the next chunk once this file exists.
     stop_file: str | None = None
+    #: The user's command line, recorded in the job's file (not the worker's own argv).
+    command: str | None = None
 
 
 def run_job(spec: JobSpec) -> dict[str, Any]:
@@ -164,8 +166,8 @@ def run_job(spec: JobSpec) -> dict[str, Any]:
 
     Top-level function so that process pools and Dask workers can import it.
     """
-    from .cli.generate import generate_file
     from .gridpack import load_grid
+    from .production import generate_file
 
     start = time.perf_counter()
 
@@ -178,7 +180,8 @@ def run_job(spec: JobSpec) -> dict[str, Any]:
     summary = generate_file(grid.card(), spec.output, n_events=spec.n_events, seed=spec.seed,
                             job_index=spec.job_index, n_jobs=spec.n_jobs, grid=grid,
                             chunk_size=spec.chunk_size, detector=spec.detector,
-                            threads=spec.threads, fmt=spec.fmt, stop_check=stop_check)
+                            threads=spec.threads, fmt=spec.fmt, stop_check=stop_check,
+                            command=spec.command)
     return {**asdict(spec), "n_written": summary.n_events, "sum_w": summary.sum_w,
             "seconds": time.perf_counter() - start, "pid": os.getpid()}
 
@@ -273,7 +276,7 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
              dask_processes: bool = True, job_dir: str | os.PathLike[str] | None = None,
              keep_jobs: bool = False, seed: int | None = None, chunk_size: int = 20_000,
              detector: bool = True, threads: int | None = None,
-             overwrite: bool = False) -> dict[str, Any]:
+             overwrite: bool = False, command: str | None = None) -> dict[str, Any]:
     """Run ``n_jobs`` jobs of ``grid`` on an executor and merge them into ``output``.
 
     ``n_events`` is the total, shared by :func:`split_events`.  ``threads`` per job defaults
@@ -281,11 +284,14 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
     next to ``output``) and are removed after the merge unless ``keep_jobs``; a job file
     that already exists is refused (it is not this run's to replace or remove), and so is
     an existing ``output`` unless ``overwrite``.  A stop signal or a failed job stops every
-    job and removes the temporaries (module docstring, "Stopping").  Returns
+    job and removes the temporaries (module docstring, "Stopping").  ``command`` (default:
+    this process's command line) is what every job's file records as its provenance.
+    Returns
     ``{"jobs": [...per-job summaries...], "totals": merged totals, "seconds": ...}``.
     """
     from .gridpack import load_grid
     from .outputs import OutputError, check_output_path
+    from .production import current_command
     from .writers.merge import merge_files
 
     start = time.perf_counter()
@@ -310,7 +316,8 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
     stop_file = paths[0].parent / f".{out.name[:tempfiles.NAME_KEEP]}.{secrets.token_hex(4)}.stop"
     specs = [JobSpec(grid=grid_path, job_index=j, n_jobs=n_jobs, n_events=sizes[j],
                      output=os.fspath(paths[j]), seed=seed, chunk_size=chunk_size,
-                     detector=detector, threads=threads, stop_file=os.fspath(stop_file))
+                     detector=detector, threads=threads, stop_file=os.fspath(stop_file),
+                     command=command if command is not None else current_command())
              for j in range(n_jobs)]
     job = run_job_in_worker if executor == "processes" else run_job
     results: list[dict[str, Any]] = []

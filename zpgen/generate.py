@@ -278,6 +278,9 @@ class EventGenerator:
         start = time.perf_counter()
         n_events = card.run.n_events if n_events is None else n_events
         _check_int("n_events", n_events, 1)
+        if seed is not None:
+            _check_int("seed", seed, 0)
+        card = card.with_run(n_events=int(n_events), seed=seed)  # one seed, in the card
         if n_events > run_limits.MAX_EVENTS:
             raise GenerationError(f"n_events: must be <= {run_limits.MAX_EVENTS:.0e}, got "
                                   f"{n_events}")
@@ -301,7 +304,7 @@ class EventGenerator:
         self.grid: Grid | None = grid
         self.card = card
         self.n_events = int(n_events)
-        self.seed = int(card.run.seed if seed is None else seed)
+        self.seed = int(card.run.seed)
         self.chunk_size = int(chunk_size)
         self.apply_detector = bool(detector)
         self.progress = bool(progress)

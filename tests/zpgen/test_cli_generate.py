@@ -105,3 +105,21 @@ def test_generate_other_formats(tmp_path, suffix, capsys):
     assert main(["info", str(out), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info
+
+
+def test_one_seed_recorded_once(tmp_path):
+    """--seed and -n become the card's run.seed and run.n_events: the run document, the
+    resolved card and the stored card text (re-parsed) all give the same seed."""
+    from zpgen.card import parse_card as reparse
+    from zpgen.writers.read import read_metadata
+
+    out = tmp_path / "s.root"
+    assert main(["generate", "-n", "300", "--seed", "77", "-q", "--nitn", "2", "--neval",
+                 "2000", "-o", str(out)]) == 0
+    meta = read_metadata(out)
+    info = meta["run_info"]
+    assert info["seed"] == info["card_resolved"]["run"]["seed"] == 77
+    assert info["card_resolved"]["run"]["n_events"] == 300
+    text = meta["card"]
+    overrides = [ln[len("# --set "):] for ln in text.splitlines() if ln.startswith("# --set ")]
+    assert reparse(text, overrides).run.seed == 77

@@ -13,10 +13,10 @@ import pytest
 
 from zpgen.card import CardError, parse_card
 from zpgen.cli import main
-from zpgen.cli.generate import generate_file
 from zpgen.executors import JobSpec, LocalExecutor, job_paths, run_job, run_jobs, split_events
 from zpgen.generate import EventGenerator
 from zpgen.gridpack import load_grid, save_grid
+from zpgen.production import generate_file
 from zpgen.writers.merge import MergeError, merge_files
 from zpgen.writers.read import iter_chunks, read_metadata
 
@@ -106,11 +106,16 @@ def test_job_rerun_alone_reproduces_its_file_exactly(fast_grid, processes_run, t
 
 
 def test_local_executor_gives_the_same_merged_file(fast_grid, processes_run, tmp_path):
+    from zpgen.writers.read import read_metadata
+
     out, _ = processes_run
     local = tmp_path / "local.root"
-    run_jobs(fast_grid, N_TOTAL, N_JOBS, local, executor="local", threads=2)
+    run_jobs(fast_grid, N_TOTAL, N_JOBS, local, executor="local", threads=2,
+             command="zpgen run-jobs --n-jobs 3 user-typed")
     _assert_same_events(_read(out), _read(local))
     assert not [p for p in tmp_path.iterdir() if ".job" in p.name]  # job files removed
+    # the provenance is the user's command, not the worker's own command line
+    assert read_metadata(local)["run_info"]["command"] == "zpgen run-jobs --n-jobs 3 user-typed"
 
 
 def test_dask_local_cluster_gives_the_same_merged_file(fast_grid, processes_run, tmp_path):

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shlex
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from zpgen import __version__, run_limits
+from zpgen import run_limits
 from zpgen.card import Card, CardError
+from zpgen.production import DEFAULT_CHUNK, generate_file
 
 from ._common import add_card_arguments, card_from_args, check_limits, run_inputs
-
-#: Events per chunk held in memory (about 1 kB each; 1e6 events to ROOT peak < 500 MB RSS).
-DEFAULT_CHUNK = 20_000
 
 EPILOG = """\
 Adapts one VEGAS grid per scattering channel, allocates events to channels in proportion
@@ -49,33 +44,6 @@ examples:
   zpgen generate --set model.mzprime=0.02 -n 20000 -o mz20.hepmc3
   zpgen generate --grid grid.zpg --job-index 3 --n-jobs 10 -n 100000 -o out_3.root
 """
-
-
-def _run_info(card: Card, engine: Any, grid: Any, n_jobs: int | None) -> dict[str, Any]:
-    """The run document of every output file: the engine's description of the run
-    (:meth:`zpgen.generate.EventGenerator.describe`) plus the card, the provenance and the
-    fingerprints of the input files (:mod:`zpgen.fingerprints`)."""
-    overrides = "".join(f"# --set {o}\n" for o in card.overrides)  # no newlines (card.py)
-    text = card.text if card.text else ""
-    source = card.source.encode("unicode_escape").decode("ascii")  # one comment line
-    summary = engine.summary
-    info = {
-        "generator": "zpgen",
-        "version": __version__,
-        "card": (f"# card source: {source}\n" + overrides + text),
-        "card_dict": card.as_dict(),
-        "card_resolved": card.as_dict(),
-        "seed": summary.seed,
-        "job_index": summary.job_index,
-        "n_events": summary.n_requested,
-        **engine.describe(),
-        "command": " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "grid": grid.info() if grid is not None else None,
-        "inputs": engine.inputs,
-    }
-    if n_jobs is not None:
-        info["n_jobs"] = n_jobs
-    return info
 
 
 def _validate(args: argparse.Namespace, card: Card) -> None:
@@ -152,61 +120,6 @@ def resolve_card(args: argparse.Namespace) -> tuple[Card, Any]:
             raise CardError(f"--grid: {exc}") from None
         return card, grid
     return card_from_args(args), None
-
-
-def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int | None = None,
-                  seed: int | None = None, job_index: int = 0, n_jobs: int | None = None,
-                  grid: Any = None, chunk_size: int = DEFAULT_CHUNK, detector: bool = True,
-                  threads: int | None = None, fmt: str | None = None,
-                  writer_thread: bool = True, progress: bool = False,
-                  adapt: dict[str, int] | None = None, unweighted: str | None = None,
-                  stop_check: Callable[[], None] | None = None) -> Any:
-    """Generate the events of one job into ``output`` (atomic); returns the run summary.
-
-    ``stop_check`` is called before each chunk is written; an exception it raises stops the
-    run and removes the temporary (``zpgen run-jobs`` stops its jobs this way).
-
-    Raises :class:`zpgen.card.CardError` on bad input of the run (before any work).
-    """
-    from zpgen.generate import GenerationError, generate
-    from zpgen.gridpack import GridError
-    from zpgen.writers import writer_for_path
-    from zpgen.writers.pipeline import write_stream
-
-    try:
-        stream = generate(card, n_events=n_events, seed=seed, chunk_size=chunk_size,
-                          detector=detector, progress=progress, job_index=job_index,
-                          n_jobs=n_jobs, grid=grid, threads=threads, unweighted=unweighted,
-                          **(adapt or {}))
-        stream.engine.prepare()
-    except (GenerationError, GridError) as exc:
-        raise CardError(str(exc)) from None
-    output = os.fspath(output)
-    writer = writer_for_path(output, fmt)
-    with writer:
-        writer.open(output, _run_info(card, stream.engine, grid, n_jobs))
-        chunks = stream if stop_check is None else _checked(stream, stop_check)
-        write_stream(chunks, writer, threaded=writer_thread)
-        summary = stream.summary
-        info = summary.as_dict()
-        totals = {
-            "n_events": summary.n_events,
-            "sum_w": summary.sum_w,
-            "sum_w_xsec": sum(v for v, _ in summary.sigma_flux_avg().values()),
-            "sigma_cm2": {k: v for k, (v, _) in summary.sigma_flux_avg().items()},
-            "sigma_err_cm2": {k: e for k, (_, e) in summary.sigma_flux_avg().items()},
-            "expected_events": info["expected_events"],
-            "expected_events_err": info["expected_events_err"],
-            "run_summary": info,
-        }
-        writer.close(totals)
-    return summary
-
-
-def _checked(chunks: Iterator[Any], stop_check: Callable[[], None]) -> Iterator[Any]:
-    for chunk in chunks:
-        stop_check()
-        yield chunk
 
 
 def run(args: argparse.Namespace) -> int:
