@@ -52,6 +52,64 @@ class BoxFlux(BinnedFlux):
         return cls("numu", [0.5, 1.5], [total / 1.0])
 '''
 
+WRITER_PYPROJECT = """
+[build-system]
+requires = ["setuptools>=68", "wheel"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "zpgen-demo-writer"
+version = "0.0.1"
+dependencies = ["zpgen"]
+
+[project.entry-points."zpgen.writers"]
+demo_csv = "zpgen_demo_writer:CSVWriter"
+
+[tool.setuptools]
+py-modules = ["zpgen_demo_writer"]
+"""
+
+WRITER_MODULE = '''
+"""Event-level columns as CSV; the run document as a first comment line."""
+import json
+
+import awkward as ak
+import numpy as np
+from zpgen.writers import AtomicWriter, WriterError
+
+
+class CSVWriter(AtomicWriter):
+    name = "demo_csv"
+    suffixes = (".csv",)
+
+    def _start(self, tmp_path):
+        self._rows = []
+
+    def _write(self, chunk):
+        self._rows.append(np.column_stack([ak.to_numpy(chunk[c]).astype(float)
+                                           for c in self.columns]))
+
+    def _finish(self, totals):
+        with open(self.tmp_path, "w") as fh:
+            fh.write("# " + json.dumps({"card": self.card_text(),
+                                        "run_info": self.metadata(totals)}) + "\\n")
+            fh.write(",".join(self.columns or []) + "\\n")
+            for block in self._rows:
+                np.savetxt(fh, block, delimiter=",", fmt="%.17g")
+
+    def _release(self):
+        self._rows = []
+
+    @classmethod
+    def read_metadata(cls, path):
+        with open(path) as fh:
+            first = fh.readline()
+        if not first.startswith("# "):
+            raise WriterError(f"{path}: no zpgen run document")
+        doc = json.loads(first[2:])
+        return doc["card"], doc["run_info"]
+'''
+
 CARD = """
 [model]
 m4 = 0.06
@@ -84,7 +142,11 @@ def test_wheels_in_fresh_venv_register_and_select_plugins(tmp_path):
     plugin_src.mkdir()
     (plugin_src / "pyproject.toml").write_text(PLUGIN_PYPROJECT)
     (plugin_src / "zpgen_demo_flux.py").write_text(PLUGIN_MODULE)
-    for source in (REPO, plugin_src):
+    writer_src = tmp_path / "writer"
+    writer_src.mkdir()
+    (writer_src / "pyproject.toml").write_text(WRITER_PYPROJECT)
+    (writer_src / "zpgen_demo_writer.py").write_text(WRITER_MODULE)
+    for source in (REPO, plugin_src, writer_src):
         run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
              "--quiet", "-w", str(wheels), str(source)])
     env_dir = tmp_path / "venv"
@@ -124,3 +186,13 @@ def test_wheels_in_fresh_venv_register_and_select_plugins(tmp_path):
                           cwd=tmp_path))
     assert info
     assert (tmp_path / "x.root").stat().st_size > 0
+    # a third-party writer: chosen by its suffix, read back by `zpgen info` through it
+    assert "demo_csv" in plugins
+    run([str(env_dir / "bin" / "zpgen"), "generate", "-n", "500", "-o", "x.csv", "-q",
+         "--nitn", "2", "--neval", "2000"], cwd=tmp_path)
+    csv_info = json.loads(run([str(env_dir / "bin" / "zpgen"), "info", "x.csv", "--json"],
+                              cwd=tmp_path))
+    assert csv_info["format"] == "demo_csv"
+    assert csv_info["written"]["n_events"] == 500 and csv_info["channels"]
+    lines = (tmp_path / "x.csv").read_text().splitlines()
+    assert lines[1].startswith("w,w_xsec,channel") and len(lines) == 502

@@ -181,8 +181,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     add_card_arguments(parser)
     parser.add_argument("-o", "--output", metavar="FILE",
-                        help="output file (.root, .hepmc3, .lhe, .parquet); default: "
-                             "the card's run.output")
+                        help="output file (.root, .hepmc3, .lhe, .parquet, or the suffix of "
+                             "an installed writer plugin); default: the card's run.output")
     parser.add_argument("-n", "--n-events", type=int, metavar="N",
                         help="number of weighted events (default: run.n_events)")
     parser.add_argument("--seed", type=int, help="root seed of the run (default: run.seed)")
@@ -199,8 +199,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_adapt_arguments(parser)
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, metavar="N",
                         help="events per chunk held in memory (default %(default)s)")
-    parser.add_argument("--format", choices=("root", "hepmc3", "lhe", "parquet"),
-                        help="force the output format whatever the suffix")
+    from zpgen.registry import available
+    parser.add_argument("--format", choices=sorted(available("writer")),
+                        help="force the output format whatever the suffix (any installed "
+                             "writer: zpgen plugins)")
     parser.add_argument("--unweighted", nargs="?", const="physics",
                         choices=("physics", "selected"), metavar="physics|selected",
                         help="events of equal weight by accept-reject against a maximum "

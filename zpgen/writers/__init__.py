@@ -14,8 +14,11 @@ a stop signal)::
             out.write(chunk)
         out.close(totals)
 
-The suffix picks the format: ``.root`` (uproot TTree), ``.hepmc3``/``.hepmc`` (NuHepMC),
-``.lhe`` (Les Houches Events), ``.parquet``/``.pq`` (Apache Parquet).
+The suffix picks the format among the writers registered under the ``zpgen.writers`` entry
+points (:func:`installed_writers`): the built-in ``.root`` (uproot TTree),
+``.hepmc3``/``.hepmc`` (NuHepMC), ``.lhe`` (Les Houches Events), ``.parquet``/``.pq``
+(Apache Parquet), and any third-party format.  Each writer reads back its own metadata
+(``read_metadata``) and, where the format allows, its events (``iter_chunks``).
 """
 
 from __future__ import annotations
@@ -26,61 +29,69 @@ from typing import Any
 from ._base import AtomicWriter, WriterError
 
 __all__ = [
-    "SUFFIXES",
     "AtomicWriter",
     "WriterError",
+    "installed_writers",
     "writer_class_for_path",
     "writer_for_path",
 ]
 
-#: file suffix -> (module, class); the class names match the zpgen.writers entry points.
-SUFFIXES: dict[str, tuple[str, str]] = {
-    ".root": ("root", "RootWriter"),
-    ".hepmc3": ("hepmc", "NuHepMCWriter"),
-    ".hepmc": ("hepmc", "NuHepMCWriter"),
-    ".lhe": ("lhe", "LHEWriter"),
-    ".parquet": ("parquet", "ParquetWriter"),
-    ".pq": ("parquet", "ParquetWriter"),
-}
-#: format name (as in ``--format`` / the entry points) -> suffix
-FORMATS = {"root": ".root", "hepmc3": ".hepmc3", "hepmc": ".hepmc3", "lhe": ".lhe",
-           "parquet": ".parquet"}
+
+def installed_writers() -> dict[str, type[AtomicWriter]]:
+    """Every writer registered under the ``zpgen.writers`` entry points, by format name.
+
+    The built-in formats are zpgen's own entries (``root``, ``hepmc3``, ``lhe``,
+    ``parquet``); a third-party package adds a format by registering a subclass of
+    :class:`AtomicWriter` there (with its ``suffixes``, and ``read_metadata`` so that
+    ``zpgen info`` reads its files back).
+    """
+    from zpgen.registry import available, load_plugin
+
+    out: dict[str, type[AtomicWriter]] = {}
+    for name in sorted(available("writer")):
+        cls = load_plugin("writer", name)
+        if not (isinstance(cls, type) and issubclass(cls, AtomicWriter)):
+            raise WriterError(f"writer plugin {name!r} is not a zpgen.writers.AtomicWriter "
+                              "subclass")
+        out[name] = cls
+    return out
+
+
+def _suffix_table(writers: dict[str, type[AtomicWriter]]) -> dict[str, type[AtomicWriter]]:
+    table: dict[str, type[AtomicWriter]] = {}
+    for cls in writers.values():
+        for suffix in cls.suffixes:
+            table.setdefault(suffix.lower(), cls)
+    return table
 
 
 def writer_class_for_path(path: str | os.PathLike[str],
                           fmt: str | None = None) -> type[AtomicWriter]:
-    """The writer class for ``path`` (by suffix) or for the explicit format ``fmt``."""
-    import importlib
-
+    """The writer class for ``path`` (by its suffix) or for the explicit format ``fmt``
+    (a writer's name or one of its ``aliases``)."""
+    writers = installed_writers()
     if fmt is not None:
-        key = FORMATS.get(fmt.lower().lstrip("."))
-        if key is None:
-            raise WriterError(f"unknown output format {fmt!r}; supported: "
-                              f"{', '.join(sorted(set(FORMATS)))}")
-    else:
-        name = os.fspath(path).lower()
-        key = next((s for s in sorted(SUFFIXES, key=len, reverse=True) if name.endswith(s)),
-                   None)
-        if key is None:
-            raise WriterError(f"cannot tell the output format of {os.fspath(path)!r} from its "
-                              f"suffix; supported suffixes: {', '.join(SUFFIXES)}")
-    module, cls = SUFFIXES[key]
-    found: type[AtomicWriter] = getattr(importlib.import_module(f"{__name__}.{module}"), cls)
-    return found
+        key = fmt.lower().lstrip(".")
+        for name, cls in writers.items():
+            if key == name or key in cls.aliases:
+                return cls
+        raise WriterError(f"unknown output format {fmt!r}; installed: "
+                          f"{', '.join(sorted(writers))}")
+    table = _suffix_table(writers)
+    lower = os.fspath(path).lower()
+    suffix = next((s for s in sorted(table, key=len, reverse=True) if lower.endswith(s)), None)
+    if suffix is None:
+        raise WriterError(f"cannot tell the output format of {os.fspath(path)!r} from its "
+                          f"suffix; supported suffixes: {', '.join(table)}")
+    return table[suffix]
 
 
 def writer_for_path(path: str | os.PathLike[str], fmt: str | None = None,
                     **options: Any) -> AtomicWriter:
-    """A new writer for ``path``, chosen by suffix (.root, .hepmc3/.hepmc, .lhe, .parquet).
-
-    Parameters
-    ----------
-    path : output file name
-    fmt : force a format ("root", "hepmc3", "lhe", "parquet") whatever the suffix
-    **options : keyword options of the writer class
+    """A new writer for ``path``, chosen by suffix (or by the format name ``fmt``).
 
     Raises
     ------
-    WriterError : unknown suffix or format; the message lists the supported suffixes
+    WriterError : unknown suffix or format; the message lists the installed ones
     """
     return writer_class_for_path(path, fmt)(**options)

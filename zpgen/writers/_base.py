@@ -14,7 +14,7 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -210,6 +210,25 @@ class AtomicWriter:
 
     name = "base"
     suffixes: tuple[str, ...] = ()
+    #: Other names ``--format`` accepts for this writer.
+    aliases: tuple[str, ...] = ()
+
+    # -- reading back (zpgen info, merge, compare) ---------------------------------------
+    @classmethod
+    def read_metadata(cls, path: str) -> tuple[str, dict[str, Any]]:
+        """``(card text, run document)`` stored in a file of this format.
+
+        A writer of a third-party format implements it so that ``zpgen info`` works;
+        any exception is turned into a one-line error naming the file.
+        """
+        raise WriterError(f"{path}: the {cls.name} writer cannot read its metadata back")
+
+    @classmethod
+    def iter_chunks(cls, path: str, step_size: int) -> Iterator[Any]:
+        """Event chunks (the generator's chunk format) of a file of this format, for
+        formats that can hold them column-wise (ROOT, Parquet)."""
+        raise WriterError(f"{path}: reading events back is not supported for {cls.name} "
+                          "files (only ROOT and Parquet)")
 
     def __init__(self) -> None:
         self.path: Path | None = None

@@ -139,6 +139,7 @@ class NuHepMCWriter(AtomicWriter):
 
     name = "hepmc3"
     suffixes = (".hepmc3", ".hepmc")
+    aliases = ("hepmc", "nuhepmc")
 
     def __init__(self, event_columns: bool = True) -> None:
         super().__init__()
@@ -414,11 +415,45 @@ class NuHepMCWriter(AtomicWriter):
             shutil.copyfileobj(body, out, 1 << 20)
             out.write(b"HepMC::Asciiv3-END_EVENT_LISTING\n\n")
 
+    # -- reading back --------------------------------------------------------------------
+    @classmethod
+    def read_metadata(cls, path: str) -> tuple[str, dict[str, Any]]:
+        """The card and the run document from the header's ``zpgen.*`` attributes."""
+        import json
+
+        card, info = "", None
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("E "):
+                    break
+                if line.startswith("A zpgen.RunInfo "):
+                    info = json.loads(_unescape(line[len("A zpgen.RunInfo "):].rstrip("\n")))
+                elif line.startswith("A NuHepMC.Provenance.zpgen.Card "):
+                    card = _unescape(line[len("A NuHepMC.Provenance.zpgen.Card "):]
+                                     .rstrip("\n"))
+        if info is None:
+            raise WriterError(f"{path}: no zpgen.RunInfo attribute (not written by zpgen?)")
+        return card, info
+
     def _release(self) -> None:
         if self._body is not None:
             with contextlib.suppress(Exception):
                 self._body.close()
             self._body = None
+
+
+def _unescape(s: str) -> str:
+    """A HepMC3 ASCII attribute value as text (``\\|`` is a newline, ``\\x`` is x)."""
+    out = []
+    i = 0
+    while i < len(s):
+        if s[i] == "\\" and i + 1 < len(s):
+            out.append("\n" if s[i + 1] == "|" else s[i + 1])
+            i += 2
+        else:
+            out.append(s[i])
+            i += 1
+    return "".join(out)
 
 
 @functools.lru_cache(maxsize=4096)

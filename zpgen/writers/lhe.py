@@ -277,6 +277,27 @@ class LHEWriter(AtomicWriter):
                 shutil.copyfileobj(body, out, 1 << 20)
             out.write(b"</LesHouchesEvents>\n")
 
+    # -- reading back --------------------------------------------------------------------
+    @classmethod
+    def read_metadata(cls, path: str) -> tuple[str, dict[str, Any]]:
+        """The card and the run document from the header's ``<zpgen_*>`` elements."""
+        import json
+
+        card, info = "", None
+        with open(path, "rb") as fh:
+            for _, elem in ET.iterparse(fh, events=("end",)):
+                if elem.tag == "zpgen_card":
+                    text = elem.text or ""
+                    card = text[1:-1] if text.strip() else ""
+                elif elem.tag == "zpgen_run_info":
+                    info = json.loads(elem.text or "")
+                elif elem.tag in ("header", "init", "event"):
+                    break
+        if info is None:
+            raise WriterError(f"{path}: no <zpgen_run_info> in the header (not written by "
+                              "zpgen?)")
+        return card, info
+
     def _release(self) -> None:
         if self._body is not None:
             with contextlib.suppress(Exception):

@@ -16,7 +16,7 @@ totals are exact.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,23 @@ class ParquetWriter(AtomicWriter):
         })
         self._writer.close()
         self._writer = None
+
+    # -- reading back --------------------------------------------------------------------
+    @classmethod
+    def read_metadata(cls, path: str) -> tuple[str, dict[str, Any]]:
+        import pyarrow.parquet as pq
+
+        meta = pq.read_metadata(path).metadata or {}
+        if b"zpgen.run_info" not in meta:
+            raise WriterError(f"{path}: no zpgen.run_info metadata (not written by zpgen?)")
+        return meta.get(b"zpgen.card", b"").decode(), json.loads(meta[b"zpgen.run_info"])
+
+    @classmethod
+    def iter_chunks(cls, path: str, step_size: int) -> Iterator[Any]:
+        import pyarrow.parquet as pq
+
+        for g in range(pq.ParquetFile(path).num_row_groups):
+            yield ak.from_parquet(path, row_groups=[g])
 
     def _release(self) -> None:
         if self._writer is not None:

@@ -1,5 +1,8 @@
 """Read back what the zpgen writers wrote: run metadata (all formats), events (ROOT, Parquet).
 
+Each writer class reads its own format (``read_metadata``, ``iter_chunks``); this module
+picks the writer by the file's suffix and turns any failure into a one-line error.
+
 ``read_metadata(path)`` returns ``{"format", "card", "run_info"}`` where ``run_info`` is
 the JSON run document (generator, version, seed, command, channels, pot, totals,
 written sums, columns with units).  ``iter_chunks(path)`` yields event chunks in the
@@ -8,70 +11,24 @@ generator's chunk format (event fields + jagged ``particles``) from ROOT or Parq
 
 from __future__ import annotations
 
-import json
 import os
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
 
-import awkward as ak
-
-from ._base import PARTICLE_FIELDS, WriterError
+from ._base import WriterError
 
 __all__ = ["check_input_file", "format_of", "iter_chunks", "read_metadata"]
 
 
 def format_of(path: str | os.PathLike[str]) -> str:
-    """Format name (root, hepmc3, lhe, parquet) from the file suffix."""
+    """Format name (root, hepmc3, lhe, parquet, or a third-party writer's) from the suffix."""
+    return _writer_of(path).name
+
+
+def _writer_of(path: str | os.PathLike[str]) -> Any:
     from . import writer_class_for_path
 
-    return writer_class_for_path(path).name
-
-
-def _hepmc_unescape(s: str) -> str:
-    out = []
-    i = 0
-    while i < len(s):
-        if s[i] == "\\" and i + 1 < len(s):
-            nxt = s[i + 1]
-            out.append("\n" if nxt == "|" else nxt)
-            i += 2
-        else:
-            out.append(s[i])
-            i += 1
-    return "".join(out)
-
-
-def _read_hepmc(path: str) -> tuple[str, dict[str, Any]]:
-    card, info = "", None
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("E "):
-                break
-            if line.startswith("A zpgen.RunInfo "):
-                info = json.loads(_hepmc_unescape(line[len("A zpgen.RunInfo "):].rstrip("\n")))
-            elif line.startswith("A NuHepMC.Provenance.zpgen.Card "):
-                card = _hepmc_unescape(
-                    line[len("A NuHepMC.Provenance.zpgen.Card "):].rstrip("\n"))
-    if info is None:
-        raise WriterError(f"{path}: no zpgen.RunInfo attribute (not written by zpgen?)")
-    return card, info
-
-
-def _read_lhe(path: str) -> tuple[str, dict[str, Any]]:
-    card, info = "", None
-    with open(path, "rb") as fh:
-        for _, elem in ET.iterparse(fh, events=("end",)):
-            if elem.tag == "zpgen_card":
-                text = elem.text or ""
-                card = text[1:-1] if text.strip() else ""
-            elif elem.tag == "zpgen_run_info":
-                info = json.loads(elem.text or "")
-            elif elem.tag in ("header", "init", "event"):
-                break
-    if info is None:
-        raise WriterError(f"{path}: no <zpgen_run_info> in the header (not written by zpgen?)")
-    return card, info
+    return writer_class_for_path(path)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -89,26 +46,6 @@ def check_input_file(path: str | os.PathLike[str]) -> str:
     return path
 
 
-def _read_root_metadata(path: str) -> tuple[str, dict[str, Any]]:
-    import uproot
-
-    with uproot.open(path) as f:
-        if "zpgen_run_info" not in f:
-            raise WriterError(f"{path}: no zpgen_run_info object (not written by zpgen?)")
-        info = json.loads(str(f["zpgen_run_info"]))
-        card = str(f["zpgen_card"]) if "zpgen_card" in f else ""
-    return card, info
-
-
-def _read_parquet_metadata(path: str) -> tuple[str, dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    meta = pq.read_metadata(path).metadata or {}
-    if b"zpgen.run_info" not in meta:
-        raise WriterError(f"{path}: no zpgen.run_info metadata (not written by zpgen?)")
-    return meta.get(b"zpgen.card", b"").decode(), json.loads(meta[b"zpgen.run_info"])
-
-
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Run metadata of a zpgen output file of any supported format.
 
@@ -119,11 +56,10 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         format, truncated or corrupt, or not written by zpgen.
     """
     path = check_input_file(path)
-    fmt = format_of(path)
-    readers = {"root": _read_root_metadata, "parquet": _read_parquet_metadata,
-               "hepmc3": _read_hepmc, "lhe": _read_lhe}
+    writer = _writer_of(path)
+    fmt = writer.name
     try:
-        card, info = readers[fmt](path)
+        card, info = writer.read_metadata(path)
     except WriterError:
         raise
     except Exception as exc:  # whatever the format library raises on a bad file
@@ -134,36 +70,6 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     return {"format": fmt, "card": card, "run_info": info}
 
 
-def _from_root(arrays: Any) -> Any:
-    from .root import COUNTER, PARTICLE_PREFIX
-
-    fields = {k: arrays[k] for k in arrays.fields
-              if k != COUNTER and not k.startswith(PARTICLE_PREFIX)}
-    fields["particles"] = ak.zip({f: arrays[PARTICLE_PREFIX + f] for f in PARTICLE_FIELDS})
-    return ak.zip(fields, depth_limit=1)
-
-
-def _root_chunks(path: str, step_size: int) -> Iterator[Any]:
-    import uproot
-
-    from .root import TREE
-
-    with uproot.open(path) as f:
-        tree = f[TREE]
-        if tree.num_entries == 0:
-            return
-        for arrays in tree.iterate(step_size=step_size, library="ak"):
-            yield _from_root(arrays)
-
-
-def _parquet_chunks(path: str) -> Iterator[Any]:
-    import pyarrow.parquet as pq
-
-    n_groups = pq.ParquetFile(path).num_row_groups
-    for g in range(n_groups):
-        yield ak.from_parquet(path, row_groups=[g])
-
-
 def iter_chunks(path: str | os.PathLike[str], step_size: int = 100_000) -> Iterator[Any]:
     """Event chunks (awkward Arrays in the generator's chunk format) of a ROOT/Parquet file.
 
@@ -171,11 +77,9 @@ def iter_chunks(path: str | os.PathLike[str], step_size: int = 100_000) -> Itera
     one-line :class:`WriterError` naming it, at whichever chunk the damage is found.
     """
     path = check_input_file(path)
-    fmt = format_of(path)
-    if fmt not in ("root", "parquet"):
-        raise WriterError(f"{path}: reading events back is supported for ROOT and Parquet "
-                          f"files only, not {fmt}")
-    chunks = _root_chunks(path, step_size) if fmt == "root" else _parquet_chunks(path)
+    writer = _writer_of(path)
+    fmt = writer.name
+    chunks = writer.iter_chunks(path, step_size)
     while True:
         try:
             chunk = next(chunks)

@@ -182,6 +182,35 @@ class RootWriter(AtomicWriter):
         self._file.close()
         self._file = None
 
+    # -- reading back --------------------------------------------------------------------
+    @classmethod
+    def read_metadata(cls, path: str) -> tuple[str, dict[str, Any]]:
+        import json
+
+        import uproot
+
+        with uproot.open(path) as f:
+            if "zpgen_run_info" not in f:
+                raise WriterError(f"{path}: no zpgen_run_info object (not written by zpgen?)")
+            info = json.loads(str(f["zpgen_run_info"]))
+            card = str(f["zpgen_card"]) if "zpgen_card" in f else ""
+        return card, info
+
+    @classmethod
+    def iter_chunks(cls, path: str, step_size: int) -> Iterator[Any]:
+        import uproot
+
+        with uproot.open(path) as f:
+            tree = f[TREE]
+            if tree.num_entries == 0:
+                return
+            for arrays in tree.iterate(step_size=step_size, library="ak"):
+                fields = {k: arrays[k] for k in arrays.fields
+                          if k != COUNTER and not k.startswith(PARTICLE_PREFIX)}
+                fields["particles"] = ak.zip({f: arrays[PARTICLE_PREFIX + f]
+                                              for f in PARTICLE_FIELDS})
+                yield ak.zip(fields, depth_limit=1)
+
     def _release(self) -> None:
         if self._file is not None:
             self._file.close()
