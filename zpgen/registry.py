@@ -43,6 +43,7 @@ GROUPS: dict[str, str] = {
     "flux": "zpgen.fluxes",
     "detector": "zpgen.detectors",
     "writer": "zpgen.writers",
+    "command": "zpgen.commands",
 }
 
 

@@ -42,12 +42,14 @@ def test_wheel_maps_plugin_folders_into_zpgen(tmp_path):
                      "zpgen/flux/miniboone_bnb.py", "zpgen/flux/data/miniboone_bnb_numode.dat",
                      "zpgen/flux/data/LICENSE.darknews", "zpgen/detectors/miniboone.py",
                      "zpgen/detectors/data/efficiency_fit.json", "zpgen/writers/root.py",
-                     "zpgen/cli/xsec.py"):
+                     "zpgen/processes/commands/xsec.py",
+                     "zpgen/detectors/commands/compare.py", "zpgen/cli/generate.py"):
         assert required in names, required
     # nothing installs as a top-level processes/flux/detectors package
     assert not any(n.split("/")[0] in {"processes", "flux", "detectors", "validation"}
                    for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    for group in ("zpgen.processes", "zpgen.fluxes", "zpgen.detectors", "zpgen.writers"):
+    for group in ("zpgen.processes", "zpgen.fluxes", "zpgen.detectors", "zpgen.writers",
+                  "zpgen.commands"):
         assert f"[{group}]" in text

@@ -10,6 +10,7 @@ and that the shipped MiniBooNE flux table is found.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -146,7 +147,16 @@ def test_wheels_in_fresh_venv_register_and_select_plugins(tmp_path):
     writer_src.mkdir()
     (writer_src / "pyproject.toml").write_text(WRITER_PYPROJECT)
     (writer_src / "zpgen_demo_writer.py").write_text(WRITER_MODULE)
-    for source in (REPO, plugin_src, writer_src):
+    # zpgen from a clean copy of its tracked files: a build/ folder left in the checkout by
+    # an earlier build would put moved or deleted modules back into the wheel
+    clean = tmp_path / "zpgen-src"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
+                             check=True).stdout.decode().split("\0")
+    for name in filter(None, tracked):
+        if (REPO / name).is_file():
+            (clean / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, clean / name)
+    for source in (clean, plugin_src, writer_src):
         run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
              "--quiet", "-w", str(wheels), str(source)])
     env_dir = tmp_path / "venv"

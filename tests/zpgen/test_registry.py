@@ -23,7 +23,8 @@ def test_builtins_are_registered():
     assert {"root", "hepmc3", "lhe", "parquet"} <= set(available("writer"))
     assert "dark_neutrino" in available("process")
     assert set(GROUPS.values()) == {"zpgen.processes", "zpgen.fluxes", "zpgen.detectors",
-                                    "zpgen.writers"}
+                                    "zpgen.writers", "zpgen.commands"}
+    assert {"xsec", "widths", "g2", "couplings", "rate", "compare"} <= set(available("command"))
 
 
 def test_builtins_satisfy_protocols():

@@ -1,9 +1,12 @@
 """The ``zpgen`` command line.
 
-Each subcommand lives in its own module of this package and exposes
-``register(subparsers)``; modules are discovered automatically, so adding a subcommand
-never touches this file.  Errors in the card or the options are reported as one line
-naming the field, with exit status 2, before any work starts; a stop signal (SIGINT,
+Each engine subcommand lives in its own module of this package and exposes
+``register(subparsers)``; modules are discovered automatically.  Plugins add commands
+through the ``zpgen.commands`` entry points (``name = "module:register"``): the physics
+commands (xsec, widths, g2, couplings, rate) come with the process, ``compare`` with the
+MiniBooNE detector.  Adding a subcommand never touches this file.  Errors in the card or
+the options are reported as one line naming the field, with exit status 2, before any
+work starts; a stop signal (SIGINT,
 SIGTERM, SIGHUP) ends the command cleanly with status 128 + signal number.
 """
 
@@ -14,6 +17,7 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from zpgen import __version__, signals
 from zpgen.card import CardError
@@ -42,14 +46,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"zpgen {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(sub)
+    registers = {}
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            if getattr(module, "register", None) is not None:
+                registers[info.name.replace("_", "-")] = module.register
+    for name, ep in _command_entry_points().items():
+        if name in registers:
+            raise PluginError(f"command plugin {name!r} ({ep.value}) has the name of a "
+                              "built-in zpgen command")
+        registers[name] = ep
+    for name in sorted(registers):
+        register = registers[name]
+        if hasattr(register, "load"):  # an entry point: import the plugin only now
+            register = register.load()
+        register(sub)
     return parser
+
+
+def _command_entry_points() -> dict[str, Any]:
+    from importlib import metadata
+
+    from zpgen.registry import GROUPS
+
+    return {ep.name: ep for ep in metadata.entry_points(group=GROUPS["command"])}
 
 
 def _error(command: str, exc: BaseException) -> int:

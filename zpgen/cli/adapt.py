@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 from zpgen.card import CardError
+from zpgen.commands import add_card_arguments, card_from_args, run_inputs
 from zpgen.outputs import OutputError, check_output_path
 
-from ._common import add_card_arguments, card_from_args, run_inputs
 from .generate import add_adapt_arguments
 
 EPILOG = """\

@@ -6,8 +6,7 @@ import argparse
 import json
 
 from zpgen.card import default_card_text, explain
-
-from ._common import add_card_arguments, card_from_args
+from zpgen.commands import add_card_arguments, card_from_args
 
 EPILOG = """\
 examples:

@@ -8,7 +8,7 @@ import math
 import os
 import sys
 
-from ._common import print_json
+from zpgen.commands import print_json
 
 EPILOG = """\
 Reads LHE files with pylhe (MadGraph's or zpgen's; zpgen ROOT/Parquet files too), boosts

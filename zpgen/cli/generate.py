@@ -10,9 +10,8 @@ from typing import Any
 
 from zpgen import run_limits
 from zpgen.card import Card, CardError
+from zpgen.commands import add_card_arguments, card_from_args, check_limits, run_inputs
 from zpgen.production import DEFAULT_CHUNK, generate_file
-
-from ._common import add_card_arguments, card_from_args, check_limits, run_inputs
 
 EPILOG = """\
 Adapts one VEGAS grid per scattering channel, allocates events to channels in proportion

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import print_json
+from zpgen.commands import print_json
 
 EPILOG = """\
 examples:

@@ -1,21 +1,22 @@
-"""``zpgen plugins``: list the installed process, flux, detector and writer plugins."""
+"""``zpgen plugins``: list the installed process, flux, detector, writer and command plugins."""
 
 from __future__ import annotations
 
 import argparse
 
+from zpgen.commands import print_json
 from zpgen.registry import GROUPS, available
-
-from ._common import print_json
 
 EPILOG = """\
 Plugins are registered under the entry-point groups zpgen.processes, zpgen.fluxes,
-zpgen.detectors and zpgen.writers; a run card selects one by name, e.g.
+zpgen.detectors, zpgen.writers and zpgen.commands; a run card selects a process, flux or
+detector by name, e.g.
   [flux]
   name = "monochromatic"
 A third-party package adds its own in its pyproject.toml:
   [project.entry-points."zpgen.fluxes"]
   my_flux = "my_package.flux:MyFlux"
+A writer is chosen by the suffix of the output file; a command appears in `zpgen --help`.
 
 examples:
   zpgen plugins

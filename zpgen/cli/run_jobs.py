@@ -11,8 +11,8 @@ from pathlib import Path
 
 from zpgen import run_limits
 from zpgen.card import Card, CardError
+from zpgen.commands import add_card_arguments, card_from_args, check_limits, run_inputs
 
-from ._common import add_card_arguments, card_from_args, check_limits, run_inputs
 from .generate import DEFAULT_CHUNK, add_adapt_arguments, check_output
 
 EPILOG = """\

@@ -7,8 +7,7 @@ import argparse
 import numpy as np
 
 from zpgen.card import CardError
-
-from ._common import add_card_arguments, card_from_args, print_json
+from zpgen.commands import add_card_arguments, card_from_args, print_json
 
 EPILOG = """\
 The cross section of nu_mu T -> nu5 T per target particle: per 12C nucleus for

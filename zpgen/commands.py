@@ -1,4 +1,7 @@
-"""Options and helpers shared by the subcommands."""
+"""Helpers for the commands of zpgen and of its plugins: the card arguments, JSON output,
+run limits, the input files of a run.  Command plugins (``zpgen.commands`` entry points)
+import these instead of anything in ``zpgen.cli``.
+"""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import print_json
+from zpgen.commands import print_json
 
 __all__ = ["register"]
 

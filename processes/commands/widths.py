@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from ._common import add_card_arguments, card_from_args, print_json
+from zpgen.commands import add_card_arguments, card_from_args, print_json
 
 EPILOG = """\
 Widths in GeV of the Z', nu5 and nu4, their branching ratios and c*tau in cm. When

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_card_arguments, card_from_args, print_json
+from zpgen.commands import add_card_arguments, card_from_args, print_json
 
 EPILOG = """\
 Prints the couplings the generator actually uses (PHYSICS.md, "Couplings"): for

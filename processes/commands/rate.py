@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_card_arguments, card_from_args, print_json
+from zpgen.commands import add_card_arguments, card_from_args, print_json
 
 EPILOG = """\
 N = N_POT sum_T n_T int Phi(E) sigma_T(E) dE x BR(visible) (PHYSICS.md, "Event rate"),
@@ -23,6 +23,7 @@ examples:
 def run(args: argparse.Namespace) -> int:
     card = card_from_args(args)
     from zpgen.processes.rate import rate_summary
+
     from zpgen.registry import load_plugin
 
     flux = load_plugin("flux", card.flux["name"]).from_options(card.flux)

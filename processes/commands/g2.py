@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from zpgen import constants
-
-from ._common import add_card_arguments, card_from_args, print_json
+from zpgen.commands import add_card_arguments, card_from_args, print_json
 
 EPILOG = """\
 delta_a_mu is the exact one-loop result (paper eq. 20, PHYSICS.md "Muon g-2");

@@ -18,10 +18,9 @@ import argparse
 import sys
 
 from zpgen.card import Card, CardError
+from zpgen.commands import add_card_arguments, card_from_args, run_inputs
 from zpgen.outputs import OutputError, check_output_path
 from zpgen.tempfiles import atomic_write_bytes
-
-from ._common import add_card_arguments, card_from_args, run_inputs
 
 EPILOG = """\
 The param_card matches the UFO model validation/madgraph/zpgen_darknu (README there for
@@ -84,9 +83,10 @@ def form_factor_values(card: Card) -> tuple[float, float, list[str]]:
 
 def param_card(card: Card) -> tuple[str, list[str]]:
     """SLHA param_card text and a list of warnings."""
-    from zpgen import __version__, constants
     from zpgen.processes.couplings import physical_couplings
     from zpgen.processes.widths import widths
+
+    from zpgen import __version__, constants
 
     pc = physical_couplings(card.model)
     ff1, ff2, warnings = form_factor_values(card)

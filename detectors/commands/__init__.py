@@ -1,0 +1,1 @@
+"""Commands of the detector plugins (``zpgen.commands`` entry points): compare (MiniBooNE)."""
