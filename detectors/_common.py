@@ -33,11 +33,11 @@ import awkward as ak
 import numba as nb
 import numpy as np
 import numpy.typing as npt
-from zpgen.flux._options import OptionReader
 
 from zpgen import constants
 from zpgen.event_record import FlatEvents
 from zpgen.histograms import HistogramSpec
+from zpgen.options import OptionReader
 
 __all__ = [
     "AVOGADRO",

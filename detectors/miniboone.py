@@ -81,9 +81,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from zpgen.flux._options import OptionReader
 
 from zpgen import constants
+from zpgen.options import OptionReader
 
 from ._common import (
     CH2Sphere,

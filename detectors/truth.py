@@ -31,7 +31,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-from zpgen.flux._options import OptionReader
+
+from zpgen.options import OptionReader
 
 from ._common import CH2Sphere, add_fields, as_flat, pair_observables, returned, visible_leptons
 

@@ -24,8 +24,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
+from zpgen.options import OptionReader
+
 from ._binned import FLAVOURS
-from ._options import OptionReader
 from .tabulated import DEFAULT_COLUMNS, TabulatedFlux, read_table
 
 __all__ = ["CITATIONS", "TABLE", "MiniBooNEBNBFlux"]

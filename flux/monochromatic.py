@@ -32,8 +32,9 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from zpgen.options import OptionReader
+
 from ._binned import FLAVOURS, MAX_ENERGY_GEV, BinnedFlux
-from ._options import OptionReader
 
 __all__ = ["MonochromaticFlux"]
 

@@ -38,9 +38,9 @@ import numpy as np
 import numpy.typing as npt
 
 from zpgen.card import CardError
+from zpgen.options import OptionReader
 
 from ._binned import FLAVOURS, BinnedFlux
-from ._options import OptionReader
 
 __all__ = ["CONTENT_UNITS", "ENERGY_UNITS", "TabulatedFlux", "read_table"]
 

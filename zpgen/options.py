@@ -3,7 +3,8 @@
 The card (zpgen.card) keeps plugin sections as free-form tables; each plugin validates its
 own options with :class:`OptionReader`, so that every error names the field path
 (``flux.flavour``, ``detector.fiducial_radius_cm``), what is allowed and what was given, in
-the same style as the card's own messages.  The detector plugins reuse this helper.
+the same style as the card's own messages.  Every plugin (flux, detector, process) uses
+it: it is part of the engine's plugin API.
 """
 
 from __future__ import annotations
