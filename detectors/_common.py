@@ -1,4 +1,4 @@
-"""Shared pieces of the detector plugins: CH2 sphere geometry and targets, e+e- observables.
+"""Shared pieces of the detector plugins: CH2 sphere geometry and material, e+e- observables.
 
 Observables (PHYSICS.md, "MiniBooNE observables and detector response")
 -----------------------------------------------------------------------
@@ -116,12 +116,12 @@ def miniboone_histograms() -> list[HistogramSpec]:
 def m_ch2_gev() -> float:
     """Mass of one CH2 unit (GeV) from atomic masses: 12C atom + 2 hydrogen atoms.
 
-    Atomic 12C = nuclear mass + 6 m_e; atomic 1H = m_p + m_e.  Electron binding energies
-    (1 keV for carbon, 13.6 eV for hydrogen) are neglected (1e-7 relative).  Natural carbon
-    (1.1 % 13C, 12.011 u) would make the molar mass 0.08 % larger; the target is treated
-    as pure 12C, as the process plugins do.
+    The 12C atom is exactly 12 u (PDG / ``particle``); the hydrogen atom is m_p + m_e (its
+    13.6 eV binding neglected, 1e-8 relative).  Natural carbon (1.1 % 13C, 12.011 u) would
+    make the molar mass 0.08 % larger; the target is treated as pure 12C, as the material
+    declares.
     """
-    m_c_atom = constants.M_C12 + constants.Z_C12 * constants.M_E
+    m_c_atom = constants.pdg_mass_gev(1000060120)
     m_h_atom = constants.M_P + constants.M_E
     return m_c_atom + 2.0 * m_h_atom
 
@@ -179,7 +179,7 @@ class CH2Sphere:
             "fiducial_radius_cm": fiducial,
         }
 
-    # -------------------------------------------------------------- targets
+    # -------------------------------------------------------------- material
     @property
     def density_g_cm3(self) -> float:
         """Oil density in g/cm^3: tank mass over the tank sphere's volume."""
@@ -195,23 +195,14 @@ class CH2Sphere:
         """Number of CH2 units in the fiducial volume."""
         return self.fiducial_mass_t * 1e6 / (m_ch2_gev() * GEV_TO_GRAM)
 
-    def targets(self) -> Mapping[str, float]:
-        """Targets in the fiducial volume per scattering channel.
+    def material(self) -> Mapping[str, float]:
+        """Nuclei in the fiducial volume: one 12C and two hydrogen nuclei per CH2 unit.
 
-        Returns
-        -------
-        dict
-            ``C12_coherent``: 12C nuclei (one per CH2); ``C12_proton`` and
-            ``C12_neutron``: bound nucleons, 6 each per nucleus; ``H1_proton``: free
-            protons, 2 per CH2 (PHYSICS.md, "The process").
+        The process turns them into its channels and targets (PHYSICS.md, "The process":
+        coherent on 12C, incoherent on its 6 protons and 6 neutrons, the 2 free protons).
         """
-        n_c = self.n_ch2
-        return {
-            "C12_coherent": n_c,
-            "C12_proton": constants.Z_C12 * n_c,
-            "C12_neutron": constants.N_C12 * n_c,
-            "H1_proton": 2.0 * n_c,
-        }
+        n_ch2 = self.n_ch2
+        return {"C12": n_ch2, "H1": 2.0 * n_ch2}
 
     # -------------------------------------------------------------- histograms
     def histograms(self) -> list[HistogramSpec]:

@@ -35,7 +35,8 @@ import math
 from dataclasses import asdict, dataclass
 
 from zpgen import constants
-from zpgen.card import ModelConfig
+
+from .model_card import ModelConfig
 
 __all__ = ["PhysicalCouplings", "chiral", "physical_couplings"]
 

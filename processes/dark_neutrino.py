@@ -3,7 +3,8 @@ nu5 -> nu_light Z' (-> e+ e-).
 
 PHYSICS.md, "The process", "Matrix elements and cross section", "Decays" and "Event rate".
 :class:`DarkNeutrinoProcess` is the ``dark_neutrino`` plugin (entry point
-``zpgen.processes:dark_neutrino``).  For each scattering channel (:data:`xsec.CHANNELS`) it
+``zpgen.processes:dark_neutrino``).  For each scattering channel on the detector's material
+(:meth:`DarkNeutrinoProcess.channels`, from the nuclear table :mod:`processes.nuclei`) it
 provides a :class:`DarkNeutrinoChannel`: a batch integrand over the unit hypercube (for
 VEGAS) and an event kernel over the same hypercube (for generation), both thin wrappers of
 the Numba kernels of :mod:`zpgen.processes.decay_chain` (whose docstring gives the
@@ -71,7 +72,7 @@ import numpy as np
 import numpy.typing as npt
 
 from zpgen import constants
-from zpgen.card import Card, PhysicsConfig
+from zpgen.card import Card, CardSchema
 from zpgen.event_record import (
     NO_MOTHER,
     STATUS_BEAM,
@@ -86,6 +87,8 @@ from zpgen.registry import ChannelInfo, ParticleInfo
 from . import decay_chain as dc
 from . import xsec
 from .couplings import PhysicalCouplings, chiral, physical_couplings
+from .model_card import CARD_SCHEMA, PhysicsConfig
+from .nuclei import NUCLEI, nucleus_pdg
 from .widths import asymmetry, visible_branching_ratios, widths
 
 __all__ = [
@@ -108,33 +111,51 @@ PDG_NU5 = 9900014
 PAPER_DOI = "10.1016/j.physletb.2022.136945"
 _PROCESS_TEXT = ("nu_mu T -> nu5 T by Z' exchange; nu5 -> nu4 Z' (or nu_light Z'), "
                  "Z' -> e+ e- (Hammad, Rashed, Moretti, Phys. Lett. B 827 (2022) 136945)")
-#: What each channel scatters on (NuHepMC process ids in the E.C.1 neutral-current blocks).
-CHANNEL_INFO: dict[str, ChannelInfo] = {
-    "C12_coherent": ChannelInfo(
-        "C12_coherent", target_pdg=1000060120, nucleus_pdg=1000060120,
-        nucleus_mass_GeV=constants.M_C12, targets_per_nucleus=1, bound=False, remnant_pdg=0,
-        process_id=150,
-        description="coherent on 12C (spin 0, Helm form factor): " + _PROCESS_TEXT,
-        citations=(PAPER_DOI, "10.1103/PhysRev.104.1466", "10.1016/S0927-6505(96)00047-3")),
-    "C12_proton": ChannelInfo(
-        "C12_proton", target_pdg=2212, nucleus_pdg=1000060120,
-        nucleus_mass_GeV=constants.M_C12, targets_per_nucleus=6,
-        bound=True, remnant_pdg=1000050110, process_id=250,
-        description="incoherent on a proton bound in 12C (Pauli blocked): " + _PROCESS_TEXT,
-        citations=(PAPER_DOI,)),
-    "C12_neutron": ChannelInfo(
-        "C12_neutron", target_pdg=2112, nucleus_pdg=1000060120,
-        nucleus_mass_GeV=constants.M_C12, targets_per_nucleus=6,
-        bound=True, remnant_pdg=1000060110, process_id=251,
-        description="incoherent on a neutron bound in 12C (Pauli blocked): " + _PROCESS_TEXT,
-        citations=(PAPER_DOI,)),
-    "H1_proton": ChannelInfo(
-        "H1_proton", target_pdg=2212, nucleus_pdg=1000010010,
-        nucleus_mass_GeV=constants.M_P, targets_per_nucleus=1,
-        bound=False, remnant_pdg=0, process_id=252,
-        description="on the free proton of hydrogen: " + _PROCESS_TEXT,
-        citations=(PAPER_DOI,)),
+#: NuHepMC process ids (E.C.1 ranges: 150-199 coherent NC, 250-299 quasielastic NC), one
+#: per channel of the nuclear table; the CH2 channels keep the numbers of earlier releases.
+PROCESS_IDS: dict[str, int] = {
+    "C12_coherent": 150, "C12_proton": 250, "C12_neutron": 251, "H1_proton": 252,
+    "O16_coherent": 151, "O16_proton": 253, "O16_neutron": 254,
+    "Ar40_coherent": 152, "Ar40_proton": 255, "Ar40_neutron": 256,
 }
+_HELM_CITATIONS = ("10.1103/PhysRev.104.1466", "10.1016/S0927-6505(96)00047-3")
+
+
+def _channel_info(name: str) -> ChannelInfo:
+    """What channel ``name`` scatters on, from the nuclear table (:mod:`processes.nuclei`)."""
+    nucleus, kind = xsec.split_channel(name)
+    label = f"{nucleus.A}{nucleus.name.rstrip('0123456789')}"  # "12C"
+    if kind == "coherent":
+        return ChannelInfo(
+            name, nucleus=nucleus.name, target_pdg=nucleus.pdg, nucleus_pdg=nucleus.pdg,
+            nucleus_mass_GeV=nucleus.mass_GeV, targets_per_nucleus=1, bound=False,
+            remnant_pdg=0, process_id=PROCESS_IDS[name],
+            description=f"coherent on {label} (spin 0, Helm form factor): " + _PROCESS_TEXT,
+            citations=(PAPER_DOI, *_HELM_CITATIONS))
+    proton = kind == "proton"
+    if nucleus.A == 1:
+        return ChannelInfo(
+            name, nucleus=nucleus.name, target_pdg=2212, nucleus_pdg=nucleus.pdg,
+            nucleus_mass_GeV=nucleus.mass_GeV, targets_per_nucleus=1, bound=False,
+            remnant_pdg=0, process_id=PROCESS_IDS[name],
+            description="on the free proton of hydrogen: " + _PROCESS_TEXT,
+            citations=(PAPER_DOI,))
+    remnant = (nucleus_pdg(nucleus.Z - 1, nucleus.A - 1) if proton
+               else nucleus_pdg(nucleus.Z, nucleus.A - 1))
+    what = "proton" if proton else "neutron"
+    return ChannelInfo(
+        name, nucleus=nucleus.name, target_pdg=2212 if proton else 2112,
+        nucleus_pdg=nucleus.pdg, nucleus_mass_GeV=nucleus.mass_GeV,
+        targets_per_nucleus=nucleus.Z if proton else nucleus.N, bound=True,
+        remnant_pdg=remnant, process_id=PROCESS_IDS[name],
+        description=f"incoherent on a {what} bound in {label} (Pauli blocked): "
+                    + _PROCESS_TEXT,
+        citations=(PAPER_DOI,))
+
+
+#: What each channel of the nuclear table scatters on.
+CHANNEL_INFO: dict[str, ChannelInfo] = {
+    name: _channel_info(name) for n in NUCLEI for name in xsec.channels_of(n)}
 #: PDG id of the (at rest) target of each channel.
 TARGET_PDG: dict[str, int] = {name: info.target_pdg for name, info in CHANNEL_INFO.items()}
 
@@ -288,9 +309,23 @@ class DarkNeutrinoProcess:
         """Build from a validated run card (model couplings via the card's front end)."""
         return cls(physical_couplings(card.model), card.physics, **kwargs)
 
-    def channels(self) -> tuple[str, ...]:
-        """The four scattering channels (:data:`xsec.CHANNELS`)."""
-        return tuple(xsec.CHANNELS)
+    @classmethod
+    def card_schema(cls) -> CardSchema:
+        """The [model] and [physics] tables of this process (:mod:`processes.model_card`)."""
+        return CARD_SCHEMA
+
+    def channels(self, material: Mapping[str, float]) -> tuple[str, ...]:
+        """The channels on the nuclei of ``material`` (nucleus name -> count): coherent,
+        bound proton and bound neutron for each nucleus, the free proton for H1, in the
+        material's order (CH2: :data:`xsec.CHANNELS`)."""
+        names: list[str] = []
+        for nucleus_name in material:
+            if nucleus_name not in NUCLEI:
+                raise ValueError(f"detector material: no nuclear data for {nucleus_name!r} "
+                                 f"in the {self.name} process; known nuclei: "
+                                 f"{', '.join(NUCLEI)} (processes/nuclei.py)")
+            names.extend(xsec.channels_of(nucleus_name))
+        return tuple(names)
 
     def channel(self, name: str, flux: Any) -> DarkNeutrinoChannel:
         """Integrand and event kernel of one channel with the given flux."""

@@ -2,7 +2,8 @@
 
 N = N_POT sum_T n_T int dE Phi(E) sigma_T(E) x BR(visible), with Phi in nu/cm^2/POT/GeV
 piecewise constant per flux bin, sigma_T per target particle (cm^2), n_T the detector's
-number of targets of each kind and BR(visible) following the card switch
+number of targets of each channel (the detector's material times the
+targets per nucleus) and BR(visible) following the card switch
 ``physics.visible_modes`` (:func:`zpgen.processes.widths.visible_branching_ratio`):
 ``nu4``: BR_A = BR(nu5 -> nu4 Z') BR(Z' -> e+ e-) in the on-shell regime or
 BR(nu5 -> nu4 e+ e-) off shell (PHYSICS.md's formula); ``all`` (default): BR_A + BR_B with
@@ -13,7 +14,6 @@ to generated events (``w_eff``, ``one_ring``), not here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -44,21 +44,21 @@ def flux_folded_sigma(edges: np.ndarray, density: np.ndarray, params: np.ndarray
 
 def rate_summary(card: Card, flux: Any, detector: Any) -> dict[str, Any]:
     """Expected events per channel before detector efficiency, with every factor."""
-    from zpgen.registry import check_beam_flavour
+    from zpgen.registry import channel_targets, check_beam_flavour
 
     from .dark_neutrino import DarkNeutrinoProcess
     from .widths import visible_branching_ratio, visible_branching_ratios, widths
 
     check_beam_flavour(DarkNeutrinoProcess, flux)
     pc = physical_couplings(card.model)
-    targets: Mapping[str, float] = detector.targets()
+    names, targets = channel_targets(DarkNeutrinoProcess(pc, card.physics), detector)
     modes = card.physics.visible_modes
     w = widths(pc)
     parts = visible_branching_ratios(pc, w)
     br = visible_branching_ratio(pc, w, modes)
     folded = {}
     events = {}
-    for channel in xsec.CHANNELS:
+    for channel in names:
         params = xsec.channel_params(channel, pc, card.physics)
         folded[channel] = flux_folded_sigma(np.asarray(flux.edges), np.asarray(flux.density),
                                             params)

@@ -639,7 +639,7 @@ def widths(pc: PhysicalCouplings) -> dict:
     }
 
 
-#: Values of ``physics.visible_modes`` (:class:`zpgen.card.PhysicsConfig`).
+#: Values of ``physics.visible_modes`` (:class:`processes.model_card.PhysicsConfig`).
 VISIBLE_MODES = ("all", "nu4")
 
 

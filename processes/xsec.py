@@ -36,7 +36,6 @@ import numpy as np
 import numpy.typing as npt
 
 from zpgen import constants
-from zpgen.card import PhysicsConfig
 
 from .couplings import PhysicalCouplings
 from .form_factors import (
@@ -47,11 +46,16 @@ from .form_factors import (
     pauli_factor,
     q3_of_t,
 )
+from .model_card import PhysicsConfig
+from .nuclei import NUCLEI, Nucleus, channel_kinds
 
 __all__ = [
     "CHANNELS",
+    "CHANNEL_KINDS",
     "NUCLEON_FF_CODES",
+    "channel_name",
     "channel_params",
+    "channels_of",
     "dsigma_dt",
     "dsigma_dt_array",
     "msq_nucleon",
@@ -59,19 +63,49 @@ __all__ = [
     "nucleon_f1_f2",
     "sigma",
     "sigma_array",
+    "split_channel",
     "t_range",
     "threshold",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Scattering channels: name -> (target description, per-what the cross section is quoted).
+#: Channel kinds and what their cross section is quoted per (:func:`channel_name`).
+CHANNEL_KINDS: dict[str, str] = {
+    "coherent": "coherent on the nucleus (spin 0), per nucleus",
+    "proton": "on a proton (bound in the nucleus, or hydrogen's free proton), per proton",
+    "neutron": "incoherent on a bound neutron of the nucleus, per neutron",
+}
+
+#: The channels of CH2 (MiniBooNE's mineral oil), in event-record order: name ->
+#: (target, per-what the cross section is quoted).  Other nuclei: :func:`channels_of`.
 CHANNELS: dict[str, str] = {
     "C12_coherent": "coherent on the 12C nucleus (spin 0), per nucleus",
     "C12_proton": "incoherent on a bound proton of 12C, per proton",
     "C12_neutron": "incoherent on a bound neutron of 12C, per neutron",
     "H1_proton": "on a free proton (hydrogen of CH2), per proton",
 }
+
+
+def channel_name(nucleus_name: str, kind: str) -> str:
+    """The name of the channel of ``kind`` on ``nucleus_name`` ("C12", "coherent" ->
+    "C12_coherent")."""
+    return f"{nucleus_name}_{kind}"
+
+
+def channels_of(nucleus_name: str) -> tuple[str, ...]:
+    """The channels on one nucleus of the table (:mod:`processes.nuclei`)."""
+    return tuple(channel_name(nucleus_name, k) for k in channel_kinds(nucleus_name))
+
+
+def split_channel(channel: str) -> tuple[Nucleus, str]:
+    """("C12_proton") -> (the 12C record, "proton"); ``ValueError`` for an unknown name."""
+    name, _, kind = channel.rpartition("_")
+    if name not in NUCLEI or kind not in channel_kinds(name):
+        valid = [c for n in NUCLEI for c in channels_of(n)]
+        raise ValueError(f"unknown channel {channel!r}; valid: {', '.join(valid)}")
+    return NUCLEI[name], kind
+
 
 # Layout of the channel parameter vector.
 I_KIND = 0        # 0: spin-0 nucleus, 1: nucleon
@@ -267,15 +301,16 @@ def channel_params(channel: str, pc: PhysicalCouplings, physics: PhysicsConfig) 
     physics
         The card's [physics] switches (form factors, nucleon model).
     """
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel!r}; valid: {', '.join(CHANNELS)}")
+    nucleus, kind = split_channel(channel)
     p = np.zeros(N_PARAMS)
     p[I_M5] = pc.m5
     p[I_MZ] = pc.mzprime
     p[I_G] = pc.g_mu5
     p[I_KAPPA_S] = physics.kappa_s
     p[I_B] = physics.b_paper
-    p[I_KF] = physics.k_fermi
+    # physics.k_fermi is 12C's (the card's default is the table's value); other nuclei
+    # take theirs from the table.
+    p[I_KF] = physics.k_fermi if nucleus.name == "C12" else nucleus.k_fermi_GeV
     p[I_SCALE] = 1.0
     p[I_NUCLEON_FF] = NUCLEON_FF_CODES[physics.nucleon_form_factor]
     # "frozen": the paper's MadGraph check fixed q^2 = M_Z'^2 in the form factors; taken
@@ -283,9 +318,11 @@ def channel_params(channel: str, pc: PhysicalCouplings, physics: PhysicsConfig) 
     # O(2 M_Z'^2/0.71 GeV^2) = 0.5 % at 30 MeV, far below the difference to F(t_event).
     p[I_T_FF] = pc.mzprime**2
     paper = physics.nucleon_model == "paper"
-    Z, N, A = constants.Z_C12, constants.N_C12, constants.A_C12
+    if nucleus.A > 1 and nucleus.name != "C12":
+        _refuse_paper_options(nucleus.name, physics)
+    Z, N, A = nucleus.Z, nucleus.N, nucleus.A
     q_eff = Z * pc.g_p + N * pc.g_n
-    if channel == "C12_coherent":
+    if kind == "coherent":
         if paper:
             # Paper eq. 24: A^2 exp(2bt) x (nucleon cross section), nucleon kinematics,
             # isoscalar current with the mean nucleon coupling Q_eff/A.
@@ -297,7 +334,7 @@ def channel_params(channel: str, pc: PhysicalCouplings, physics: PhysicsConfig) 
             p[I_SCALE] = float(A * A)
         else:
             p[I_KIND] = 0
-            p[I_M] = constants.M_C12
+            p[I_M] = nucleus.mass_GeV
             p[I_CHARGE] = q_eff
             if physics.coherent_form_factor == "helm":
                 p[I_FF] = 1
@@ -305,7 +342,7 @@ def channel_params(channel: str, pc: PhysicalCouplings, physics: PhysicsConfig) 
             else:
                 p[I_FF] = 2
         return p
-    proton = channel in ("C12_proton", "H1_proton")
+    proton = kind == "proton"
     p[I_KIND] = 1
     p[I_M] = constants.M_P if proton else constants.M_N
     p[I_PROTON] = 1.0 if proton else 0.0
@@ -315,6 +352,17 @@ def channel_params(channel: str, pc: PhysicalCouplings, physics: PhysicsConfig) 
     else:
         p[I_C_EM] = pc.g_p - pc.g_n
         p[I_C_B] = pc.g_n
-    if channel != "H1_proton" and physics.nucleon_model == "pauli":
+    if nucleus.A > 1 and physics.nucleon_model == "pauli":
         p[I_PAULI] = 1.0
     return p
+
+
+def _refuse_paper_options(nucleus_name: str, physics: PhysicsConfig) -> None:
+    """The paper's coherent form factor exp(2 b t) and its 14 x free-nucleon incoherent
+    model are fits to 12C (paper eq. 24); refuse them on another nucleus."""
+    for key, value in (("coherent_form_factor", physics.coherent_form_factor),
+                       ("nucleon_model", physics.nucleon_model)):
+        if value == "paper":
+            raise ValueError(f"physics.{key}: 'paper' is the paper's 12C model (eq. 24) and "
+                             f"the detector's material has {nucleus_name}; use the default "
+                             f"({'helm' if key == 'coherent_form_factor' else 'pauli'})")

@@ -1,9 +1,11 @@
 """Run card: TOML text -> validated, frozen configuration.
 
-Every field of the card is declared once here, with its unit, allowed range and meaning;
-that declaration drives validation, error messages, ``--set`` overrides and ``zpgen card
---explain``.  Validation happens before any physics runs, and every error names the field
-(``model.m5``), the allowed values and what was given.
+Every field of the card is declared once, with its unit, allowed range and meaning
+(:func:`spec`); that declaration drives validation, error messages, ``--set`` overrides
+and ``zpgen card --explain``.  The engine declares ``[run]`` and ``[process]``; the process
+plugin named by ``process.name`` declares its own ``[model]`` and ``[physics]`` through a
+:class:`CardSchema` (its ``card_schema()``).  Validation happens before any physics runs,
+and every error names the field (``model.m5``), the allowed values and what was given.
 
 Plugin sections (``[flux]``, ``[detector]``, ``[output]``) are kept as free-form option
 tables here; the plugin named by ``name`` validates its own options.
@@ -14,27 +16,28 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from . import constants
-
 __all__ = [
-    "BLSMInput",
+    "DEFAULT_PROCESS",
+    "REQUIRED",
     "Card",
     "CardError",
-    "CouplingsInput",
-    "ModelConfig",
-    "PhysicsConfig",
+    "CardSchema",
+    "ProcessConfig",
     "RunConfig",
+    "SectionSpec",
     "default_card_text",
     "load_card",
     "parse_card",
+    "process_schema",
     "read_card_text",
+    "spec",
 ]
 
 
@@ -42,26 +45,10 @@ class CardError(ValueError):
     """A run card is invalid. The message names the field and the allowed values."""
 
 
-#: Validity range of the model (``zpgen card --explain`` shows each field's range).
-#: Masses: the BNB flux (E_nu < 10 GeV) cannot make heavier states, and the Z' width has
-#: no hadronic channels, which matter well below this already.
-MAX_MASS_GEV = 10.0
-#: Couplings: perturbative, |g| <= sqrt(4 pi) (g^2/4pi <= 1).
-MAX_COUPLING = math.sqrt(4.0 * math.pi)
-#: Mixing overlaps of the BLSM front ends are elements of a unitary matrix: |u| <= 1.
-MAX_MIXING = 1.0
 #: Largest card file read (a card is a few kB of TOML).
 MAX_CARD_BYTES = 1 << 20
 #: Largest number of events of a run (zpgen.run_limits.MAX_EVENTS).
 MAX_EVENTS = 10**15
-
-
-def _coupling(default: Any, doc: str) -> Any:
-    return _f(default, doc, lo=-MAX_COUPLING, hi=MAX_COUPLING)
-
-
-def _mixing(default: Any, doc: str) -> Any:
-    return _f(default, doc, lo=-MAX_MIXING, hi=MAX_MIXING)
 
 
 def _meta(doc: str, unit: str = "", lo: float | None = None, hi: float | None = None,
@@ -75,7 +62,17 @@ def _f(default: Any, doc: str, **kw: Any) -> Any:
     return field(default=default, metadata=_meta(doc, **kw))
 
 
-_REQUIRED: Any = object()
+#: Default of a field the card must give (:func:`spec`).
+REQUIRED: Any = object()
+#: The process a card without a [process] table uses.
+DEFAULT_PROCESS = "dark_neutrino"
+
+
+def spec(default: Any, doc: str, **kw: Any) -> Any:
+    """A card field: its default (or :data:`REQUIRED`), meaning, unit and allowed range
+    (``unit``, ``lo``, ``hi``, ``lo_open``, ``choices``, ``finite``).  Process plugins
+    declare their sections' fields with it."""
+    return _f(default, doc, **kw)
 
 
 @dataclass(frozen=True)
@@ -88,97 +85,45 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
-class CouplingsInput:
-    """[model.couplings]: physical Z' couplings (PHYSICS.md, "Couplings")."""
+class ProcessConfig:
+    """[process]: which physics process plugin the run uses."""
 
-    g_mu5: float = _coupling(_REQUIRED, "Z' nu5 nu_mu coupling (P_L), production vertex")
-    g_45: float = _coupling(_REQUIRED, "Z' nu5 nu4 coupling (P_L), visible decay nu5 -> nu4 Z'")
-    g_5a: float = _coupling(0.0, "Z' nu5 nu_light coupling (P_L), summed in quadrature over "
-                                 "flavours")
-    g_4a: float = _coupling(0.0, "Z' nu4 nu_light coupling (P_L), summed in quadrature over "
-                                 "flavours")
-    cv_l: float = _coupling(_REQUIRED, "vector Z' coupling C_V of e and mu (lepton universal)")
-    ca_l: float = _coupling(0.0, "axial Z' coupling C_A of e and mu (lepton universal)")
-    g_nu: float = _coupling(0.0, "Z' nu_a nu_a coupling per light flavour (P_L)")
-    g_p: float = _coupling(_REQUIRED, "proton vector coupling (charge of the Z' current at "
-                                      "t = 0)")
-    g_n: float = _coupling(_REQUIRED, "neutron vector coupling (charge of the Z' current at "
-                                      "t = 0)")
+    name: str = _f(DEFAULT_PROCESS, "physics process (a zpgen.processes entry point; "
+                                    "`zpgen plugins` lists them)")
 
 
 @dataclass(frozen=True)
-class BLSMInput:
-    """[model.blsm]: B-L + kinetic-mixing parameters (paper eqs. 4-5, 14-15)."""
+class SectionSpec:
+    """One card section a process plugin owns: its dataclass (fields declared with
+    :func:`spec`), nested tables, and whether the card must have it."""
 
-    g_bl: float = _coupling(_REQUIRED, "U(1)_{B-L} gauge coupling g_(B-L) (non-zero for "
-                                       "kind = 'blsm')")
-    g_tilde: float = _coupling(_REQUIRED, "gauge kinetic-mixing coupling g~")
-    theta_prime: float = _f(
-        math.nan, "Z-Z' mixing angle theta' (blsm-paper only; blsm derives it from eq. 5)",
-        unit="rad", finite=False)
-    u_mu5: float = _mixing(_REQUIRED, "active-nu_mu / nu5 mixing overlap sum_a V*_5a V_mu a")
-    u_45: float = _mixing(_REQUIRED, "nu4 / nu5 mixing overlap |U_{nu5 nu4}| (paper section 5)")
-    u_5a: float = _mixing(0.0, "nu5 / light-neutrino overlap, quadrature sum over flavours")
-    u_4a: float = _mixing(0.0, "nu4 / light-neutrino overlap, quadrature sum over flavours")
+    cls: type
+    nested: Mapping[str, type] = field(default_factory=dict)
+    required: bool = False
+    missing: str = ""
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    """[model]: masses, heavy-neutrino nature and the coupling front end."""
+class CardSchema:
+    """What a process plugin adds to the card: its sections (``model``, ``physics``) and
+    a check across their fields (raises :class:`CardError`)."""
 
-    kind: str = _f("couplings", "how couplings are given",
-                   choices=("couplings", "blsm", "blsm-paper"))
-    heavy_neutrino: str = _f("dirac", "nature of nu4 and nu5", choices=("dirac", "majorana"))
-    m4: float = _f(_REQUIRED, "nu4 mass", unit="GeV", lo=0.0, lo_open=True, hi=MAX_MASS_GEV)
-    m5: float = _f(_REQUIRED, "nu5 mass", unit="GeV", lo=0.0, lo_open=True, hi=MAX_MASS_GEV)
-    mzprime: float = _f(_REQUIRED, "Z' mass", unit="GeV", lo=0.0, lo_open=True,
-                        hi=MAX_MASS_GEV)
-    nu4_decays: bool = _f(True, "let nu4 decay (nu4 -> nu Z' -> nu e+ e-)")
-    couplings: CouplingsInput | None = None
-    blsm: BLSMInput | None = None
-
-
-@dataclass(frozen=True)
-class PhysicsConfig:
-    """[physics]: modelling switches (PHYSICS.md, "Nucleon and nuclear currents")."""
-
-    coherent_form_factor: str = _f("helm", "12C nuclear form factor", choices=("helm", "paper"))
-    nucleon_model: str = _f("pauli", "bound-nucleon treatment",
-                            choices=("pauli", "free", "paper"))
-    decay_correlations: str = _f("full", "spin correlations in the decay chain",
-                                 choices=("full", "isotropic"))
-    visible_modes: str = _f(
-        "all",
-        "nu5 decay modes that give the visible e+e- pair: all = nu5 -> nu4 Z' -> nu4 e+e- "
-        "(nu4 e+e- through a virtual Z' off shell) and nu5 -> nu_light Z' -> nu_light e+e- "
-        "(open for M_Z' < m5; it dominates the nu5 width when the nu4 chain is off shell); "
-        "nu4 = the nu4 chain only, PHYSICS.md's rate formula with BR(nu5 -> nu4 Z')",
-        choices=("all", "nu4"))
-    nucleon_form_factor: str = _f(
-        "full",
-        "nucleon-current form factors: full = F1(t), F2(t) at the event's t; point = "
-        "point-like Dirac nucleon (F1 = its charge g_p or g_n, F2 = 0), as a MadGraph UFO "
-        "with an elementary proton computes; frozen = F1, F2 evaluated at the fixed "
-        "q^2 = +M_Z'^2 as the paper's MadGraph check did. Applies to the nucleon current "
-        "only (nucleon channels and the paper-mode coherent term); the nuclear form factor "
-        "and Pauli blocking keep their own switches",
-        choices=("full", "point", "frozen"))
-    kappa_s: float = _f(constants.KAPPA_S,
-                        "isoscalar anomalous magnetic moment k_p + k_n (paper eq. 23)",
-                        lo=-10.0, hi=10.0)
-    k_fermi: float = _f(constants.K_FERMI_C12, "Fermi momentum of 12C", unit="GeV",
-                        lo=0.0, lo_open=True, hi=1.0)
-    b_paper: float = _f(constants.B_PAPER_C12, "slope b of exp(2 b t) (paper eq. 24)",
-                        unit="GeV^-2", lo=0.0, hi=1000.0)
+    sections: Mapping[str, SectionSpec]
+    validate: Callable[[Mapping[str, Any]], None] = lambda built: None
 
 
 @dataclass(frozen=True)
 class Card:
-    """A validated run card. Immutable; build it with :func:`parse_card`."""
+    """A validated run card. Immutable; build it with :func:`parse_card`.
+
+    ``model`` and ``physics`` are the process plugin's dataclasses (its
+    :class:`CardSchema`); the engine knows only ``run``, ``process`` and the plugin tables.
+    """
 
     run: RunConfig
-    model: ModelConfig
-    physics: PhysicsConfig
+    process: ProcessConfig
+    model: Any
+    physics: Any
     flux: Mapping[str, Any]
     detector: Mapping[str, Any]
     output: Mapping[str, Any]
@@ -219,9 +164,11 @@ class Card:
         return conv(self)
 
 
-_SECTIONS = {"run": RunConfig, "model": ModelConfig, "physics": PhysicsConfig}
+_ENGINE_SECTIONS = {"run": RunConfig, "process": ProcessConfig}
+#: Sections a process plugin owns (its CardSchema gives their classes).
+_PROCESS_SECTIONS = ("model", "physics")
 _PLUGIN_SECTIONS = ("flux", "detector", "output")
-_TOP_LEVEL = (*_SECTIONS, *_PLUGIN_SECTIONS)
+_TOP_LEVEL = (*_ENGINE_SECTIONS, *_PROCESS_SECTIONS, *_PLUGIN_SECTIONS)
 
 
 def _suggest(name: str, valid: list[str] | tuple[str, ...]) -> str:
@@ -281,7 +228,7 @@ def _build(cls: type, table: Mapping[str, Any], path: str,
             continue
         if f.name in table:
             kwargs[f.name] = _check_value(f"{path}.{f.name}", f, table[f.name])
-        elif f.default is _REQUIRED:
+        elif f.default is REQUIRED:
             raise CardError(f"{path}.{f.name}: required key is missing ({f.metadata['doc']}"
                             f"{', ' + f.metadata['unit'] if f.metadata['unit'] else ''})")
     for name, sub in nested.items():
@@ -290,44 +237,22 @@ def _build(cls: type, table: Mapping[str, Any], path: str,
     return cls(**kwargs)
 
 
-def _validate_model(model: ModelConfig) -> None:
-    if model.kind == "couplings":
-        if model.couplings is None:
-            raise CardError("model.couplings: kind = 'couplings' needs a [model.couplings] table")
-        if model.blsm is not None:
-            raise CardError("model.blsm: not used with kind = 'couplings'; remove the table "
-                            "or set model.kind = 'blsm'")
-    else:
-        if model.blsm is None:
-            raise CardError(f"model.blsm: kind = '{model.kind}' needs a [model.blsm] table")
-        if model.couplings is not None:
-            raise CardError(f"model.couplings: not used with kind = '{model.kind}'; "
-                            "remove the table or set model.kind = 'couplings'")
-        theta = model.blsm.theta_prime
-        if model.kind == "blsm-paper":
-            if not math.isfinite(theta):
-                raise CardError("model.blsm.theta_prime: required (finite, radians, within "
-                                "[-pi/4, pi/4]) for kind = 'blsm-paper'")
-            if abs(theta) > math.pi / 4:
-                raise CardError(f"model.blsm.theta_prime: must lie in [-pi/4, pi/4] rad "
-                                f"(paper eq. 4), got {theta!r}")
-        elif not math.isnan(theta):
-            raise CardError("model.blsm.theta_prime: derived from eq. 5 in kind = 'blsm'; "
-                            "remove it, or use kind = 'blsm-paper' to set it by hand")
-        if model.kind == "blsm" and model.blsm.g_bl == 0.0:
-            raise CardError("model.blsm.g_bl: must be non-zero for kind = 'blsm' (M_Z' = "
-                            "2 |g_BL| v' sets the B-L vev), got 0.0; use kind = 'couplings' "
-                            "for a Z' without a B-L coupling")
-    if model.m5 <= model.m4:
-        raise CardError(f"model.m5: must be > model.m4 = {model.m4} GeV (nu5 decays to nu4), "
-                        f"got {model.m5}")
-    if model.mzprime <= 2.0 * constants.M_E:
-        raise CardError(f"model.mzprime: must be > 2 m_e = {2 * constants.M_E:.6g} GeV "
-                        f"(Z' -> e+ e- must be open), got {model.mzprime}")
-    c = model.couplings
-    if c is not None and c.cv_l == 0.0 and c.ca_l == 0.0 and c.g_nu == 0.0:
-        raise CardError("model.couplings.cv_l: cv_l, ca_l and g_nu are all 0: the Z' would "
-                        "not decay (zero width; no e+ e- signal); give the Z' a coupling")
+def process_schema(name: str) -> CardSchema:
+    """The card schema of the process plugin ``name`` (``process.name`` errors otherwise)."""
+    from .registry import PluginError, load_plugin
+
+    try:
+        plugin = load_plugin("process", name)
+    except PluginError as exc:
+        raise CardError(str(exc).replace("process.name:", "process.name:", 1)) from None
+    schema = getattr(plugin, "card_schema", None)
+    if schema is None:
+        raise CardError(f"process.name: the process plugin {name!r} declares no card_schema()")
+    result = schema()
+    if not isinstance(result, CardSchema) or set(result.sections) - set(_PROCESS_SECTIONS):
+        raise CardError(f"process.name: the process plugin {name!r} gives an invalid card "
+                        f"schema (sections allowed: {', '.join(_PROCESS_SECTIONS)})")
+    return result
 
 
 def _plugin_table(table: Any, path: str, default_name: str | None) -> Mapping[str, Any]:
@@ -406,13 +331,23 @@ def parse_card(text: str | None = None, overrides: list[str] | tuple[str, ...] =
         if key not in _TOP_LEVEL:
             raise CardError(f"{key}: unknown section" + _suggest(key, _TOP_LEVEL))
     run = _build(RunConfig, data.get("run", {}), "run")
-    if "model" not in data:
-        raise CardError("model: required table [model] is missing (masses and couplings)")
-    model = _build(ModelConfig, data["model"], "model",
-                   nested={"couplings": CouplingsInput, "blsm": BLSMInput})
-    _validate_model(model)
-    physics = _build(PhysicsConfig, data.get("physics", {}), "physics")
-    return Card(run=run, model=model, physics=physics,
+    process = _build(ProcessConfig, data.get("process", {}), "process")
+    schema = process_schema(process.name)
+    built: dict[str, Any] = {}
+    for section in _PROCESS_SECTIONS:
+        sec = schema.sections.get(section)
+        if sec is None:
+            if section in data:
+                raise CardError(f"{section}: the process {process.name!r} has no [{section}] "
+                                "table; remove it")
+            built[section] = None
+            continue
+        if section not in data and sec.required:
+            raise CardError(f"{section}: required table [{section}] is missing"
+                            + (f" ({sec.missing})" if sec.missing else ""))
+        built[section] = _build(sec.cls, data.get(section, {}), section, nested=sec.nested)
+    schema.validate(built)
+    return Card(run=run, process=process, model=built["model"], physics=built["physics"],
                 flux=_plugin_table(data.get("flux"), "flux", "miniboone_bnb"),
                 detector=_plugin_table(data.get("detector"), "detector", "miniboone"),
                 output=_plugin_table(data.get("output"), "output", None),
@@ -470,9 +405,11 @@ def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def explain() -> str:
-    """Human-readable list of every card field, its unit, range and meaning."""
+def explain(process: str = DEFAULT_PROCESS) -> str:
+    """Human-readable list of every card field (the engine's and the process plugin's),
+    its unit, range and meaning."""
     lines: list[str] = []
+
     def walk(cls: type, path: str) -> None:
         for f in fields(cls):
             if not f.metadata:
@@ -485,12 +422,14 @@ def explain() -> str:
                 rng = f"in {'(' if md['lo_open'] else '['}{md['lo']:.6g}, {md['hi']:.6g}]"
             elif md["lo"] is not None:
                 rng = (">" if md["lo_open"] else ">=") + f" {md['lo']}"
-            default = "required" if f.default is _REQUIRED else repr(f.default)
+            default = "required" if f.default is REQUIRED else repr(f.default)
             unit = f" [{md['unit']}]" if md["unit"] else ""
             lines.append(f"{path}.{f.name}{unit}: {md['doc']}. {rng}  (default: {default})")
+
     walk(RunConfig, "run")
-    walk(ModelConfig, "model")
-    walk(CouplingsInput, "model.couplings")
-    walk(BLSMInput, "model.blsm")
-    walk(PhysicsConfig, "physics")
+    walk(ProcessConfig, "process")
+    for section, sec in process_schema(process).sections.items():
+        walk(sec.cls, section)
+        for name, nested in sec.nested.items():
+            walk(nested, f"{section}.{name}")
     return "\n".join(lines)

@@ -21,7 +21,9 @@ GEV2_TO_CM2 = 0.3893794e-27
 C_LIGHT_CM_S = 2.99792458e10
 
 
-def _mass_gev(pdgid: int) -> float:
+def pdg_mass_gev(pdgid: int) -> float:
+    """Mass (GeV) of a PDG id from the ``particle`` package (PDG tables; for a nuclear code
+    the atomic mass, e.g. exactly 12 u for 1000060120, except 1000010010, the proton)."""
     mass_mev = Particle.from_pdgid(pdgid).mass
     if mass_mev is None:  # pragma: no cover - PDG tables always have these
         raise RuntimeError(f"particle has no mass for PDG id {pdgid}")
@@ -29,24 +31,17 @@ def _mass_gev(pdgid: int) -> float:
 
 
 #: Electron mass (GeV).
-M_E = _mass_gev(11)
+M_E = pdg_mass_gev(11)
 #: Muon mass (GeV).
-M_MU = _mass_gev(13)
+M_MU = pdg_mass_gev(13)
 #: Proton mass (GeV).
-M_P = _mass_gev(2212)
+M_P = pdg_mass_gev(2212)
 #: Neutron mass (GeV).
-M_N = _mass_gev(2112)
+M_N = pdg_mass_gev(2112)
 #: Z boson mass (GeV).
-M_Z = _mass_gev(23)
+M_Z = pdg_mass_gev(23)
 #: Average nucleon mass (GeV), used where a single nucleon mass is meant (Fermi gas).
 M_NUCLEON = 0.5 * (M_P + M_N)
-
-#: Electron binding energy of neutral carbon (GeV): sum of the six ionisation energies,
-#: 1030.1 eV (NIST Atomic Spectra Database).
-_C12_ELECTRON_BINDING_GEV = 1030.1e-9
-#: 12C nuclear mass (GeV): the PDG atomic mass (exactly 12 u) minus six electrons plus
-#: their binding energy; 11.17486 GeV (PHYSICS.md, "Conventions").
-M_C12 = _mass_gev(1000060120) - 6.0 * M_E + _C12_ELECTRON_BINDING_GEV
 
 #: Proton and neutron magnetic moments in nuclear magnetons (CODATA 2018).
 MU_P = 2.79284734463
@@ -70,16 +65,6 @@ C_W = math.sqrt(1.0 - SIN2_THETA_W)
 G1 = E_CHARGE / C_W
 G2 = E_CHARGE / S_W
 G_Z = math.sqrt(G1 * G1 + G2 * G2)
-
-#: 12C: proton and neutron numbers.
-Z_C12 = 6
-N_C12 = 6
-A_C12 = 12
-
-#: Fermi momentum of 12C (GeV), Moniz et al., Phys. Rev. Lett. 26 (1971) 445.
-K_FERMI_C12 = 0.221
-#: Slope of the paper's coherent form factor exp(2 b t) for 12C (GeV^-2), paper eq. 24.
-B_PAPER_C12 = 25.0
 
 #: Muon g-2 discrepancy of the paper, eq. 18.
 DELTA_A_MU_TARGET = 2.51e-9

@@ -56,7 +56,15 @@ from . import fingerprints, run_limits, sampler
 from .card import Card
 from .event_record import ChunkBuffer, FlatEvents
 from .gridpack import Grid, GridError, load_grid
-from .registry import check_beam_flavour, load_plugin
+from .registry import (
+    Channel,
+    Detector,
+    Flux,
+    Process,
+    channel_targets,
+    check_beam_flavour,
+    load_plugin,
+)
 from .settings import DEFAULT_NEVAL, DEFAULT_NITN, DEFAULT_NITN_FINAL
 from .unweighted import Unweighter, UnweightingError
 
@@ -272,7 +280,8 @@ class EventGenerator:
                  chunk_size: int = 20_000, detector: bool = True, progress: bool = False,
                  job_index: int = 0, nitn: int = DEFAULT_NITN, neval: int = DEFAULT_NEVAL,
                  nitn_final: int = DEFAULT_NITN_FINAL, min_per_channel: int | None = None,
-                 flux: Any = None, detector_plugin: Any = None, process: Any = None,
+                 flux: Flux | None = None, detector_plugin: Detector | None = None,
+                 process: Process | None = None,
                  threads: int | None = None, grid: Any = None,
                  n_jobs: int | None = None, unweighted: str | None = None) -> None:
         start = time.perf_counter()
@@ -323,19 +332,22 @@ class EventGenerator:
             detector_plugin = load_plugin("detector", card.detector["name"]).from_options(
                 card.detector)
         if process is None:
-            process = load_plugin("process", "dark_neutrino").from_card(card)
+            process = load_plugin("process", card.process.name).from_card(card)
         check_beam_flavour(process, flux)
-        self.flux = flux
-        self.detector = detector_plugin
-        self.process = process
+        self.flux: Flux = flux
+        self.detector: Detector = detector_plugin
+        self.process: Process = process
         #: SHA-256 fingerprints of the data files the plugins read (zpgen.fingerprints)
         self.inputs = fingerprints.collect(card, {"flux": flux, "detector": detector_plugin,
                                                   "process": process})
         if grid is not None:
             grid.check_inputs(self.inputs)
-        names = tuple(process.channels())
-        self.channels = {name: process.channel(name, flux) for name in names}
-        targets = {k: float(v) for k, v in detector_plugin.targets().items()}
+        try:
+            names, targets = channel_targets(process, detector_plugin)
+        except ValueError as exc:
+            raise GenerationError(str(exc)) from None
+        self.channels: dict[str, Channel] = {name: process.channel(name, flux)
+                                              for name in names}
         self._check_open(names, targets)
         self.summary = RunSummary(
             channels=names, seed=self.seed, job_index=self.job_index,
@@ -376,8 +388,9 @@ class EventGenerator:
         edges = np.asarray(getattr(flux, "edges", []), dtype=np.float64)
         beam: dict[str, Any] = {"pdg": int(flux.pdg), "flavour": str(flux.flavour),
                                 "flux_unit": "cm^-2 POT^-1 GeV^-1"}
-        if getattr(flux, "energy", None) is not None and edges.size == 2:
-            beam.update(type="MonoEnergetic", energy_GeV=float(flux.energy))
+        energy = getattr(flux, "energy", None)
+        if energy is not None and edges.size == 2:
+            beam.update(type="MonoEnergetic", energy_GeV=float(energy))
         else:
             beam.update(type="Histogram", edges_GeV=edges.tolist(),
                         content=np.asarray(flux.density, dtype=np.float64).tolist(),

@@ -13,6 +13,7 @@ jagged ``particles`` record (``pdg``, ``status``, ``mother``, ``E``, ``px``, ``p
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -23,6 +24,7 @@ import numpy.typing as npt
 
 __all__ = [
     "GROUPS",
+    "Channel",
     "ChannelInfo",
     "Detector",
     "Flux",
@@ -31,6 +33,7 @@ __all__ = [
     "Process",
     "Writer",
     "available",
+    "channel_targets",
     "check_beam_flavour",
     "load_plugin",
 ]
@@ -87,6 +90,9 @@ class ChannelInfo:
     Attributes
     ----------
     name : channel name
+    nucleus : the material entry the channel scatters on (a key of
+        :meth:`Detector.material`, e.g. "C12"; nucleus names are element symbol and mass
+        number, as in the process's nuclear table)
     target_pdg : PDG number of the record's target particle (status 20): the nucleus for
         coherent scattering, the nucleon for scattering on a nucleon
     nucleus_pdg : PDG nuclear code (10LZZZAAAI) of the atom's nucleus the target belongs to
@@ -104,6 +110,7 @@ class ChannelInfo:
     """
 
     name: str
+    nucleus: str
     target_pdg: int
     nucleus_pdg: int
     nucleus_mass_GeV: float
@@ -151,16 +158,19 @@ class Flux(Protocol):
 
 @runtime_checkable
 class Detector(Protocol):
-    """A detector: targets, exposure, geometry and response.
+    """A detector: material, exposure, geometry and response.
 
-    Optional method ``data_files() -> Mapping[str, path]`` as for :class:`Flux`.
+    Optional methods: ``histograms() -> list[HistogramSpec]`` (the summary histograms of
+    its runs) and ``data_files() -> Mapping[str, path]`` as for :class:`Flux`.
     """
 
     name: str
     pot: float
 
-    def targets(self) -> Mapping[str, float]:
-        """Number of targets per channel: C12_coherent, C12_proton, C12_neutron, H1_proton."""
+    def material(self) -> Mapping[str, float]:
+        """Nuclei in the fiducial volume by nucleus name ("C12", "H1", "Ar40": element
+        symbol and mass number): numbers of nuclei, not of nucleons (the process knows
+        how many targets each nucleus holds for each of its channels)."""
         ...
 
     def place(self, events: Any, rng: np.random.Generator) -> Any:
@@ -173,9 +183,45 @@ class Detector(Protocol):
 
 
 @runtime_checkable
-class Process(Protocol):
-    """A physics process: named channels with cross sections and event kernels.
+class Channel(Protocol):
+    """One scattering channel of a process: integrand and event kernel on the unit cube.
 
+    Attributes
+    ----------
+    name : channel name
+    dim : dimension of the integration variables x in [0, 1)^dim (VEGAS adapts them)
+    n_aux : number of auxiliary uniforms per event (unadapted: azimuths, decay-mode picks)
+    e_min : production threshold in E_nu (GeV)
+    flux_above : integrated flux above ``e_min`` (nu/cm^2/POT; 0 means no event can occur)
+
+    The optional method ``fill(x, aux, buf, start)`` writes the events of ``events`` straight
+    into a :class:`zpgen.event_record.ChunkBuffer` (the production path when present).
+    """
+
+    name: str
+    dim: int
+    n_aux: int
+    e_min: float
+    flux_above: float
+
+    def __call__(self, x: FloatArray) -> FloatArray:
+        """Integrand at the points x, shape (n, dim): d(sigma x flux)/dx in
+        cm^2 nu/cm^2/POT per target, the cross section folded with the flux."""
+        ...
+
+    def events(self, x: FloatArray, aux: FloatArray) -> Any:
+        """The events at x with auxiliary uniforms aux
+        (:class:`zpgen.event_record.EventBlock`: integrand, truth fields, particles)."""
+        ...
+
+
+@runtime_checkable
+class Process(Protocol):
+    """A physics process: the card schema of its model, channels with cross sections and
+    event kernels, and the identity of the particles it puts in events.
+
+    Built with the classmethod ``from_card(card)``; the classmethod ``card_schema()`` gives
+    the :class:`zpgen.card.CardSchema` of its ``[model]`` and ``[physics]`` tables.
     Optional attribute ``beam_flavours`` (tuple of flux flavour names): the flavours the
     process models; a flux of another flavour is refused (:func:`check_beam_flavour`).
     Optional method ``data_files()`` (as for fluxes and detectors): data files it reads,
@@ -184,7 +230,14 @@ class Process(Protocol):
 
     name: str
 
-    def channels(self) -> tuple[str, ...]:
+    def channels(self, material: Mapping[str, float]) -> tuple[str, ...]:
+        """The channels on the nuclei of a detector's material (:meth:`Detector.material`),
+        in the order of the event record's ``channel`` index.  Raises ``ValueError``
+        naming a nucleus the process has no data for."""
+        ...
+
+    def channel(self, name: str, flux: Flux) -> Channel:
+        """Integrand and event kernel of one channel with the given flux."""
         ...
 
     def channel_info(self, name: str) -> ChannelInfo:
@@ -193,6 +246,10 @@ class Process(Protocol):
 
     def particles(self) -> Mapping[int, ParticleInfo]:
         """The new particles the process puts in its events, by PDG number."""
+        ...
+
+    def info(self) -> Mapping[str, Any]:
+        """Run metadata of the model point (JSON-compatible), stored in every output."""
         ...
 
 
@@ -232,6 +289,28 @@ def check_beam_flavour(process: Any, flux: Any) -> None:
                         f"{' or '.join(supported)} beam only (its couplings, helicities and "
                         f"beam PDG id are those of {supported[0]}); use flux.flavour = "
                         f"{supported[0]!r}")
+
+
+def channel_targets(process: Process, detector: Detector
+                    ) -> tuple[tuple[str, ...], dict[str, float]]:
+    """The channels of ``process`` on the material of ``detector`` and the number of
+    targets of each: nuclei of the channel's nucleus x the channel's targets per nucleus
+    (:attr:`ChannelInfo.targets_per_nucleus`).
+
+    Raises ``ValueError`` (naming the nucleus) when the process has no data for a nucleus
+    of the material.
+    """
+    material = {str(k): float(v) for k, v in detector.material().items()}
+    for nucleus, count in material.items():
+        if not (math.isfinite(count) and count >= 0.0):
+            raise ValueError(f"detector material: {nucleus} count must be a finite number "
+                             f">= 0, got {count!r}")
+    names = tuple(process.channels(material))
+    targets: dict[str, float] = {}
+    for name in names:
+        info = process.channel_info(name)
+        targets[name] = material[info.nucleus] * info.targets_per_nucleus
+    return names, targets
 
 
 def available(kind: str) -> dict[str, str]:

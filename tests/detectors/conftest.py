@@ -7,8 +7,11 @@ from collections.abc import Callable, Sequence
 import awkward as ak
 import numpy as np
 import pytest
+from zpgen.processes.nuclei import NUCLEI
 
 from zpgen import constants
+
+M_C12 = NUCLEI["C12"].mass_GeV
 
 #: Lepton description: (pdg, energy in GeV, polar angle to z in rad, azimuth in rad).
 Lepton = tuple[int, float, float, float]
@@ -30,8 +33,8 @@ def build_event(leptons: Sequence[Lepton], E_nu: float = 1.0) -> dict:
     """A typical upscattering event: beam nu_mu, 12C target, recoil, nu5, nu4, Z', leptons."""
     parts = [
         particle(14, 4, -1, E_nu, (0.0, 0.0, E_nu)),
-        particle(1000060120, 4, -1, constants.M_C12, (0.0, 0.0, 0.0)),
-        particle(1000060120, 1, 1, constants.M_C12 + 0.001, (0.01, 0.0, 0.02)),
+        particle(1000060120, 4, -1, M_C12, (0.0, 0.0, 0.0)),
+        particle(1000060120, 1, 1, M_C12 + 0.001, (0.01, 0.0, 0.02)),
         particle(5000015, 2, 0, 0.9, (0.0, 0.0, 0.89)),
         particle(5000014, 1, 3, 0.4, (0.0, 0.01, 0.39)),
         particle(5000023, 2, 3, 0.5, (0.0, 0.0, 0.49)),

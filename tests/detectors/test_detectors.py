@@ -45,24 +45,21 @@ def test_target_counts_match_hand_calculation():
     # CH2 formula mass from atomic masses: 12C = 12 u exactly, 1H = 1.00782503 u
     molar_mass = 12.0 + 2 * 1.00782503  # g/mol
     n_ch2 = 818e6 * (500.0 / 610.6) ** 3 / molar_mass * 6.02214076e23
-    targets = detector.targets()
-    assert set(targets) == {"C12_coherent", "C12_proton", "C12_neutron", "H1_proton"}
-    assert targets["C12_coherent"] == pytest.approx(n_ch2, rel=1e-5)
-    assert targets["C12_proton"] == pytest.approx(6 * n_ch2, rel=1e-5)
-    assert targets["C12_neutron"] == pytest.approx(6 * n_ch2, rel=1e-5)
-    assert targets["H1_proton"] == pytest.approx(2 * n_ch2, rel=1e-5)
+    material = detector.material()
+    assert set(material) == {"C12", "H1"}
+    assert material["C12"] == pytest.approx(n_ch2, rel=1e-8)
+    assert material["H1"] == pytest.approx(2 * n_ch2, rel=1e-8)
     # whole tank: the paper's n = 3.5174e31 CH2 for 818 t
-    whole = MiniBooNEDetector.from_options({"fiducial_radius_cm": 610.6}).targets()
-    assert whole["C12_coherent"] == pytest.approx(818e6 / molar_mass * 6.02214076e23, rel=1e-5)
-    assert whole["C12_coherent"] == pytest.approx(3.5174e31, rel=2e-3)
+    whole = MiniBooNEDetector.from_options({"fiducial_radius_cm": 610.6}).material()
+    assert whole["C12"] == pytest.approx(818e6 / molar_mass * 6.02214076e23, rel=1e-8)
+    assert whole["C12"] == pytest.approx(3.5174e31, rel=2e-3)
     assert detector.fiducial_mass_t == pytest.approx(449.2, abs=0.1)
 
 
 def test_targets_scale_with_options():
     small = TruthDetector.from_options({"fiducial_radius_cm": 250.0, "tank_mass_t": 409.0})
     ref = TruthDetector.from_options({})
-    assert small.targets()["H1_proton"] == pytest.approx(ref.targets()["H1_proton"] / 16,
-                                                         rel=1e-12)
+    assert small.material()["H1"] == pytest.approx(ref.material()["H1"] / 16, rel=1e-12)
 
 
 # ------------------------------------------------------------------ vertices

@@ -263,7 +263,8 @@ def test_decay_lengths_and_times():
 def test_channels_and_info():
     process = DarkNeutrinoProcess.from_card(card())
     assert process.name == "dark_neutrino"
-    assert process.channels() == ("C12_coherent", "C12_proton", "C12_neutron", "H1_proton")
+    ch2 = {"C12": 1.0, "H1": 2.0}
+    assert process.channels(ch2) == ("C12_coherent", "C12_proton", "C12_neutron", "H1_proton")
     info = process.info()
     assert info["regime"] == "on-shell" and 0 < info["br_visible"] <= 1
     assert info["alpha_nu5_nu4"] == pytest.approx(alpha_physics_md(0.11, 0.06, 0.03))

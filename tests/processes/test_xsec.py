@@ -11,6 +11,7 @@ from scipy import integrate, special
 from zpgen.processes import form_factors as ff
 from zpgen.processes import xsec
 from zpgen.processes.couplings import physical_couplings
+from zpgen.processes.nuclei import NUCLEI
 
 from tests.processes import dirac
 from zpgen import constants
@@ -84,7 +85,7 @@ def test_nucleon_msq_matches_explicit_spinors(trial):
 
 @pytest.mark.parametrize("trial", range(4))
 def test_spin0_msq_matches_explicit_spinors(trial):
-    M = constants.M_C12
+    M = NUCLEI["C12"].mass_GeV
     m5 = RNG.uniform(0.02, 0.4)
     mzp = RNG.uniform(0.005, 0.5)
     E_nu = xsec.threshold(M, m5) + RNG.uniform(0.01, 3.0)

@@ -135,3 +135,30 @@ def test_explain_lists_every_public_field():
                  "physics.nucleon_model", "physics.decay_correlations",
                  "physics.visible_modes"):
         assert name in text
+
+
+def test_explain_lists_process_name_on_the_command_line():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "zpgen", "card", "--explain"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "process.name" in out and "model.mzprime [GeV]" in out
+
+
+def test_process_name_chooses_the_plugin_and_its_schema():
+    card = parse_card(None)
+    assert card.process.name == "dark_neutrino"
+    assert type(card.model).__module__ == "zpgen.processes.model_card"
+    with pytest.raises(CardError, match=r"process\.name: no process plugin called 'nope'.*"
+                                        r"installed: dark_neutrino"):
+        parse_card(None, ["process.name=nope"])
+    with pytest.raises(CardError, match=r"process\.nme: unknown key; did you mean 'name'"):
+        parse_card(None, ["process.nme=dark_neutrino"])
+
+
+def test_card_without_process_table_uses_the_default_process():
+    text = "\n".join(line for line in parse_card(None).text.splitlines()
+                     if not line.startswith(("[process]", "name = \"dark_neutrino\"")))
+    assert "[process]" not in text
+    assert parse_card(text).process.name == "dark_neutrino"

@@ -6,7 +6,8 @@ from dataclasses import fields
 
 import pytest
 
-from zpgen.card import CardError, PhysicsConfig, explain, parse_card
+from processes.model_card import PhysicsConfig
+from zpgen.card import CardError, explain, parse_card
 
 
 def test_default_is_full_form_factors():

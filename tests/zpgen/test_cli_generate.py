@@ -18,6 +18,13 @@ from zpgen.cli import main
 from zpgen.registry import load_plugin
 
 
+def ch2_targets(material):
+    """Targets per channel of CH2 counted by hand: one 12C (6 p, 6 n) and two H per CH2."""
+    n_c, n_h = material["C12"], material["H1"]
+    return {"C12_coherent": n_c, "C12_proton": 6 * n_c, "C12_neutron": 6 * n_c,
+            "H1_proton": n_h}
+
+
 def expected_events_by_quadrature(card):
     """N = POT sum_T n_T int Phi sigma_T dE BR, with scipy quad per flux bin (independent
     of zpgen.processes.rate and of the sampler)."""
@@ -25,7 +32,7 @@ def expected_events_by_quadrature(card):
     flux = load_plugin("flux", card.flux["name"]).from_options(card.flux)
     det = load_plugin("detector", card.detector["name"]).from_options(card.detector)
     total = 0.0
-    for channel, n_targets in det.targets().items():
+    for channel, n_targets in ch2_targets(det.material()).items():
         params = xsec.channel_params(channel, pc, card.physics)
         e_th = xsec.threshold(params[xsec.I_M], pc.m5)
         folded = 0.0

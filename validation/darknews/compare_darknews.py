@@ -138,7 +138,11 @@ def main(argv=None) -> int:
     # MiniBooNE rate: both cross sections folded with zpgen's flux on a coarse grid
     flux = load_plugin("flux", card.flux["name"]).from_options(card.flux)
     detector = load_plugin("detector", card.detector["name"]).from_options(card.detector)
-    targets = detector.targets()
+    from zpgen.processes.dark_neutrino import DarkNeutrinoProcess
+
+    from zpgen.registry import channel_targets
+
+    _, targets = channel_targets(DarkNeutrinoProcess(pc, card.physics), detector)
     br = visible_branching_ratio(pc)
     edges, density = np.asarray(flux.edges), np.asarray(flux.density)
     grid = np.linspace(max(edges[0], 0.12), min(edges[-1], 3.0), 15)

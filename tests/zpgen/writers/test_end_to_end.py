@@ -209,8 +209,10 @@ def test_flux_averaged_cross_section_against_the_physics(files):
     card = parse_card(None, CARDS["monochromatic-truth"])
     pc = physical_couplings(card.model)
     br = visible_branching_ratio(pc, modes=card.physics.visible_modes)
-    targets = load_plugin("detector", "truth").from_options(card.detector).targets()
-    n_atoms = targets["C12_coherent"] + targets["H1_proton"]  # one 12C, two H per CH2
+    material = load_plugin("detector", "truth").from_options(card.detector).material()
+    n_atoms = material["C12"] + material["H1"]  # one 12C, two H per CH2
+    targets = {"C12_coherent": material["C12"], "C12_proton": 6 * material["C12"],
+               "C12_neutron": 6 * material["C12"], "H1_proton": material["H1"]}
     expected_cm2 = sum(targets[name] / n_atoms * br
                        * xsec.sigma(E_MONO, xsec.channel_params(name, pc, card.physics))
                        for name in xsec.CHANNELS)
