@@ -124,6 +124,54 @@ def table(results: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(rows)
 
 
+def wrong_card_figure(path: Path, n_events: int = 20000, seed: int = 17) -> dict[str, Any]:
+    """cos theta* and E_vis of the point_chain sample against zpgen with the right card and
+    with C_A of the wrong sign, with the comparisons' verdicts (README.md, section 6)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from zpgen.compare_lhe import compare
+
+    common, setups = load_setups()
+    setup = setups["point_chain"]
+    right, ids = zpgen_sample([*common, *setup["zpgen"]], n_events, seed)
+    wrong, _ = zpgen_sample([*common, *setup["zpgen"], "model.couplings.ca_l=-1.88e-4"],
+                            n_events, seed)
+    mg = madgraph_sample("point_chain", ids)
+    results = {label: compare(s, mg, observables(setup))
+               for label, s in (("right", right), ("wrong", wrong))}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, obs, edges in ((axes[0], "cos_theta_star", np.linspace(-1, 1, 21)),
+                           (axes[1], "E_vis", np.linspace(0.0, 1.0, 21))):
+        for label, s, style in (("zpgen, C_A = +1.88e-4", right, "-"),
+                                ("zpgen, C_A = -1.88e-4 (wrong)", wrong, "--")):
+            x, w = s.observables[obs], s.weights
+            h, _ = np.histogram(x, edges, weights=w / w.sum())
+            ax.stairs(h / np.diff(edges), edges, label=label, linestyle=style)
+        x = mg.observables[obs]
+        h, _ = np.histogram(x, edges)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        ax.errorbar(centres, h / len(x) / np.diff(edges),
+                    yerr=np.sqrt(h) / len(x) / np.diff(edges), fmt="ko", ms=3,
+                    label="MadGraph 3.1.1 (point_chain)")
+        pr = results["right"]["observables"][obs]["p_mean"]
+        pw = results["wrong"]["observables"][obs]["p_mean"]
+        ax.set_title(f"{obs}: p(mean) right {pr:.2g}, wrong {pw:.2g}")
+        ax.set_xlabel(obs)
+        ax.set_ylabel("normalised density")
+    axes[0].legend(fontsize=8)
+    verdict = {k: ("PASS" if r["pass"] else "FAIL") for k, r in results.items()}
+    fig.suptitle(f"compare(): right card {verdict['right']}, wrong C_A sign "
+                 f"{verdict['wrong']} (family-wise p >= 1e-3)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -131,7 +179,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n-events", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--wrong-card-figure", type=Path, default=None, metavar="PNG",
+                        help="only draw point_chain against the right and a wrong card")
     args = parser.parse_args(argv)
+    if args.wrong_card_figure:
+        res = wrong_card_figure(args.wrong_card_figure, args.n_events, args.seed)
+        print(f"wrote {args.wrong_card_figure}: right card "
+              f"{'PASS' if res['right']['pass'] else 'FAIL'}, wrong card "
+              f"{'PASS' if res['wrong']['pass'] else 'FAIL'}: {res['wrong']['failures']}")
+        return 0
     _, setups = load_setups()
     names = args.setups or list(setups)
     results = [compare_setup(n, n_events=args.n_events, seed=args.seed) for n in names]
