@@ -18,12 +18,13 @@ Z', then equal zpgen's.  nu4 has no nu_mu vertex: g_4a is carried on nu_tau whol
 Pauli term.  The Feynman rule is i g_p FF2 i sigma^{mu nu} q_nu/(2 M_p) =
 -g_p FF2 sigma^{mu nu} q_nu/(2 M_p).  ALOHA's ``Sigma(mu, nu, i, j)`` is sigma^{mu nu}/2,
 half the usual sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu] (aloha/aloha_object.py, L_Sigma,
-checked numerically against its Gamma), and the momentum ``P(-1,3)`` that MadGraph 3.1.1
-passes to the vertex is -q, so the structure ``P(-1,3)*Sigma(3,-1,2,1)`` of FFV4 is
--sigma^{mu nu} q_nu/2 and its coefficient is g_p FF2/M_p.  This was fixed by running
-MadGraph's standalone matrix element against docs/physics.md's |M|^2 (../README.md,
-"The Pauli term"): with FF2 = 30, the former coefficient -g_p FF2/(2 M_p) gave exactly
-the analytic |M|^2 of -F2/2, this one gives that of F2.
+checked numerically against its Gamma), and in MadGraph 3.1.1 the structure
+``P(-1,3)*Sigma(3,-1,2,1)`` of FFV4 acts as -sigma^{mu nu} q_nu/2 (the net sign of its
+momentum and index conventions, found by running it), so its coefficient is g_p FF2/M_p.
+This was fixed with MadGraph's standalone matrix element against docs/physics.md's |M|^2
+(../README.md, "The Pauli term"): with FF2 = 30, the former coefficient
+-g_p FF2/(2 M_p) gave exactly the analytic |M|^2 of -F2/2; this one gives that of F2
+(FF2 = 30 and, stored, F2/F1 = 20).
 """
 
 from __future__ import annotations
