@@ -154,12 +154,12 @@ def test_pauli_term_strength_and_sign_in_the_matrix_element():
     """MadGraph's |M|^2 (averaged over the 2 helicities of the massless nu_mu and the 2 of
     the proton) is half of docs/physics.md's nucleon |M|^2 (nucleon spin average only, the
     nu_mu being purely left-handed) at every point, with the F1, F2 zpgen freezes for this
-    card (F2/F1 = 20): the Pauli term has the right strength and sign.  -F2 or F2/2 miss."""
+    card (F2/F1 = 10): the Pauli term has the right strength and sign.  -F2 or F2/2 miss."""
     cfg = __import__("tomllib").loads((MG_DIR / "setups.toml").read_text())["standalone"]
     card = parse_card(None, [*COMMON, *cfg["zpgen"]])
     pc = physical_couplings(card.model)
     f1, f2 = xsec.nucleon_f1_f2(0.0, xsec.channel_params("H1_proton", pc, card.physics))
-    assert f2 / f1 == pytest.approx(20.0, rel=0.01)
+    assert f2 / f1 == pytest.approx(10.0, rel=0.01)
     M = constants.M_P
 
     def dot(a, b):
@@ -192,7 +192,7 @@ def test_comparison_fails_on_wrong_cards(cs):
     r = cs.compare_setup("point_chain", bw_resonances=0)
     assert not r["pass"] and not r["xsec_pass"] and r["xsec_z"] > 4
     assert all(e["pass"] for e in r["observables"].values())
-    # the point-like proton compared with the frozen one with the Pauli term at kappa_s=20
+    # the point-like proton compared with the frozen one with the Pauli term at kappa_s=10
     r = cs.compare_setup("frozen_pauli_prod", extra=["physics.nucleon_form_factor=point"])
     assert not r["pass"] and not r["xsec_pass"]
 

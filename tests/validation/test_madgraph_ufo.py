@@ -76,7 +76,7 @@ def ufo():
 
 def _slha(tmp_path, *overrides):
     out = tmp_path / "param_card.dat"
-    args = ["export-slha", "-o", str(out)]
+    args = ["export-slha", "--overwrite", "-o", str(out)]
     for o in overrides:
         args += ["--set", o]
     assert main(args) == 0
@@ -192,7 +192,7 @@ def test_write_param_card_runs_as_a_script(tmp_path):
 
 @pytest.mark.parametrize("overrides", [("physics.nucleon_form_factor=point",),
                                        ("physics.nucleon_form_factor=frozen",
-                                        "physics.kappa_s=20.0"),
+                                        "physics.kappa_s=10.0"),
                                        ("model.heavy_neutrino=majorana",
                                         "model.couplings.g_5a=3e-5", "model.mzprime=0.07")])
 def test_numbers_fit_madgraph_fortran_reader(tmp_path, overrides):
@@ -283,14 +283,14 @@ def test_g5a_below_g_mu5_is_a_warning(tmp_path, capsys):
 def test_pauli_coefficient(ufo, tmp_path):
     """GC_p2 = g_p FF2/M_p for ALOHA's Sigma = sigma/2 and MadGraph's momentum -q
     (couplings.py; fixed by MadGraph's standalone |M|^2, test_madgraph_samples.py)."""
-    slha, _ = _slha(tmp_path, "physics.nucleon_form_factor=frozen", "physics.kappa_s=20.0")
-    card = parse_card(None, ["physics.nucleon_form_factor=frozen", "physics.kappa_s=20.0"])
+    slha, _ = _slha(tmp_path, "physics.nucleon_form_factor=frozen", "physics.kappa_s=10.0")
+    card = parse_card(None, ["physics.nucleon_form_factor=frozen", "physics.kappa_s=10.0"])
     pc = physical_couplings(card.model)
     f1, f2 = xsec.nucleon_f1_f2(-0.3, xsec.channel_params("H1_proton", pc, card.physics))
     _, gc = _evaluate(ufo, slha)
     assert gc["GC_p1"] == pytest.approx(1j * f1, rel=1e-11)
     assert gc["GC_p2"] == pytest.approx(f2 / constants.M_P, rel=1e-11)
-    assert f2 / f1 == pytest.approx(20.0, rel=0.01)
+    assert f2 / f1 == pytest.approx(10.0, rel=0.01)
 
 
 def test_frozen_form_factors_in_the_param_card(ufo, tmp_path):

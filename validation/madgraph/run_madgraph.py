@@ -24,7 +24,7 @@ interpreter); MadGraph 3.1.1 needs the ``six`` package, and MadSpin ``numpy < 1.
 
 ``standalone`` checks the proton vertex at the level of the matrix element, with no Monte
 Carlo: ``output standalone`` of ``vm prot > n5 prot`` with the param_card of the
-``[standalone]`` table of setups.toml (frozen form factors with kappa_s = 20, so that the
+``[standalone]`` table of setups.toml (frozen form factors with kappa_s = 10, so that the
 Pauli term dominates), MadGraph's ``check_sa.f`` edited to read sqrt(s) from its input and
 to print six random phase-space points with 16 digits (and its ``SAVE TWOPI, PO2LOG,
 Z(2)``, which gfortran 12 rejects, mended), compiled with ``make check`` and run; the
@@ -123,7 +123,7 @@ def write(names: list[str]) -> None:
         setup = setups[name]
         d = HERE / "cards" / name
         d.mkdir(parents=True, exist_ok=True)
-        cmd = ["zpgen", "export-slha"]
+        cmd = ["zpgen", "export-slha", "--overwrite"]
         for o in zpgen_overrides(common, setup):
             cmd += ["--set", o]
         run([*cmd, "-o", str(d / "param_card.dat")], HERE)
@@ -253,7 +253,7 @@ def standalone(mg5: Path, work: Path, python: str) -> None:
     common, cfg = list(data["common"]), dict(data["standalone"])
     cards = HERE / "cards" / "standalone_pauli"
     cards.mkdir(parents=True, exist_ok=True)
-    cmd = ["zpgen", "export-slha"]
+    cmd = ["zpgen", "export-slha", "--overwrite"]
     for o in [*common, *cfg["zpgen"]]:
         cmd += ["--set", o]
     run([*cmd, "-o", str(cards / "param_card.dat")], HERE)

@@ -24,7 +24,7 @@ momentum and index conventions, found by running it), so its coefficient is g_p 
 This was fixed with MadGraph's standalone matrix element against docs/physics.md's |M|^2
 (../README.md, "The Pauli term"): with FF2 = 30, the former coefficient
 -g_p FF2/(2 M_p) gave exactly the analytic |M|^2 of -F2/2; this one gives that of F2
-(FF2 = 30 and, stored, F2/F1 = 20).
+(FF2 = 30 and, stored, F2/F1 = 10).
 """
 
 from __future__ import annotations
