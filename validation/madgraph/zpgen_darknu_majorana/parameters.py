@@ -4,7 +4,7 @@ proton's form-factor values (block ZPFORMFAC) and alpha_s (block SMINPUTS).
 The defaults are zpgen's default card (the paper's MiniBooNE benchmark: M_Z' = 30 MeV,
 m4 = 60 MeV, m5 = 110 MeV); ``zpgen export-slha CARD`` writes the param_card of any card,
 with the widths computed by zpgen (processes/widths.py).  The block and code of each
-external parameter are the contract with zpgen.cli.export_slha.
+external parameter are the contract with zpgen.processes.commands.export_slha.
 """
 
 from __future__ import annotations
