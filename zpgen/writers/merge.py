@@ -10,13 +10,17 @@ jobs (every event ``w = R / N_job``) are scaled by ``N_job / N_total`` instead, 
 merged event has the same weight ``R / N_total``; weighted and unweighted inputs are not
 mixed.  The
 merged totals are the means of the inputs' ``sum_w``, ``sum_w_xsec``,
-``expected_events`` and per-channel ``sigma_cm2``.  Histograms are recomputed from the
-merged events.  Inputs must have the same card apart from ``run.seed``,
-``run.job_index`` and ``run.output`` (the stored TOML text is compared, and the resolved
-card ``card_resolved`` too when every input has one, so ``--set`` overrides count), must
-come from the same adapted grid (``run_info["grid"]["sha256"]``, or all from no grid) and
-must not repeat a (seed, job index) pair, and must have read the same input files (the
-SHA-256 fingerprints in ``run_info["inputs"]``, :mod:`zpgen.fingerprints`).
+``expected_events`` and per-channel ``sigma_cm2``; their Monte Carlo errors
+(``expected_events_err``, per-channel ``sigma_err_cm2``) are those of a mean of independent
+estimates, ``sqrt(sum err_i^2)/n`` (the jobs draw independent events, from a shared grid
+or not), so that ``zpgen compare-lhe`` and the cross-section tables keep them.
+Histograms are recomputed from the merged events.  Inputs must have the same card apart
+from ``run.seed``, ``run.job_index`` and ``run.output`` (the stored TOML text is compared,
+and the resolved card ``card_resolved`` too when every input has one, so ``--set``
+overrides count), must come from the same adapted grid (``run_info["grid"]["sha256"]``, or
+all from no grid) and must not repeat a (seed, job index) pair, and must have read the
+same input files (the SHA-256 fingerprints in ``run_info["inputs"]``,
+:mod:`zpgen.fingerprints`).
 
 The output is never one of the inputs (even with ``overwrite``) and an existing output is
 replaced only with ``overwrite``: ``zpgen merge j0.root j1.root j2.root`` (OUT forgotten)
@@ -208,16 +212,31 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
             return None
         return float(np.mean([float(v) for v in vals]))
 
+    def error_of_mean(values: Sequence[Any]) -> float | None:
+        """Error of the mean of n independent estimates with errors ``values``."""
+        if any(v is None for v in values):
+            return None
+        return float(np.sqrt(np.sum(np.square([float(v) for v in values])))) / len(values)
+
     totals: dict[str, Any] = {"n_events": 0}
     for key in ("sum_w", "sum_w_xsec", "expected_events"):
         v = mean_of(key)
         if v is not None:
             totals[key] = v
-    sig = [t.get("sigma_cm2") for t in tots]
-    if all(isinstance(s, Mapping) for s in sig):
-        chans = sorted(set().union(*[set(s) for s in sig]))  # type: ignore[arg-type]
-        totals["sigma_cm2"] = {ch: float(np.mean([float(s.get(ch, 0.0)) for s in sig]))  # type: ignore[union-attr]
-                               for ch in chans}
+    e = error_of_mean([t.get("expected_events_err") for t in tots])
+    if e is not None:
+        totals["expected_events_err"] = e
+    for key, err_key in (("sigma_cm2", "sigma_err_cm2"),):
+        sig = [t.get(key) for t in tots]
+        if all(isinstance(s, Mapping) for s in sig):
+            chans = sorted(set().union(*[set(s) for s in sig]))  # type: ignore[arg-type]
+            totals[key] = {ch: float(np.mean([float(s.get(ch, 0.0)) for s in sig]))  # type: ignore[union-attr]
+                           for ch in chans}
+        errs = [t.get(err_key) for t in tots]
+        if all(isinstance(s, Mapping) for s in errs):
+            chans = sorted(set().union(*[set(s) for s in errs]))  # type: ignore[arg-type]
+            merged = {ch: error_of_mean([s.get(ch) for s in errs]) for ch in chans}  # type: ignore[union-attr]
+            totals[err_key] = {ch: v for ch, v in merged.items() if v is not None}
     totals["n_jobs"] = n_jobs
 
     run_info = dict(infos[0])

@@ -1,8 +1,10 @@
 """zpgen_darknu: UFO model of zpgen's simplified-coupling dark-Z' / sterile-neutrino model.
 
-Import it in MadGraph5_aMC@NLO with ``import model /path/to/validation/madgraph/zpgen_darknu``
-(see ../README.md).  Z' (zp, 32), Dirac nu4 (n4, 9900012) and nu5 (n5, 9900014), massive
-e and mu, three light neutrinos and the proton as an elementary Dirac fermion (p, 2212).
+Copy it to MadGraph's models/ directory and ``import model zpgen_darknu`` (../README.md;
+importing it from the repository would make MadGraph write py3_model.pkl here).  Z' (zp,
+32), Dirac nu4 (n4, 9900012) and nu5 (n5, 9900014), massive e and mu, three light
+neutrinos and the proton as an elementary Dirac fermion (prot, 2212).
+../zpgen_darknu_majorana is the Majorana variant.
 """
 
 from . import (

@@ -1,7 +1,12 @@
 """Particles: SM leptons, the proton (an elementary Dirac fermion here), Z', nu4, nu5.
 
-PDG codes as in zpgen (processes/dark_neutrino.py): Z' 32, nu4 9900012, nu5 9900014.
-nu4 and nu5 are Dirac (zpgen's default ``heavy_neutrino = "dirac"``).
+PDG codes as zpgen declares them (``DarkNeutrinoProcess.particles()`` in
+processes/dark_neutrino.py): Z' 32, nu4 9900012, nu5 9900014.  nu4 and nu5 are Dirac
+(zpgen's default ``heavy_neutrino = "dirac"``; ../zpgen_darknu_majorana is the Majorana
+variant).
+
+The proton is called ``prot`` (``prot~``), not ``p``: MadSpin reserves ``p`` and ``j`` as
+multiparticle labels and refuses a model with a particle of that name.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ zp = Particle(pdg_code=32, name="zp", antiname="zp", spin=3, color=1, mass=Param
               width=Param.WZp, texname="Z'", antitexname="Z'", charge=0, GhostNumber=0)
 
 # The proton as an elementary colourless Dirac fermion (no PDF: a fixed-target beam).
-p = Particle(pdg_code=2212, name="p", antiname="p~", spin=2, color=1, mass=Param.MP,
-             width=Param.ZERO, texname="p", antitexname="\\bar p", charge=1,
-             BaryonNumber=1, GhostNumber=0)
-p__tilde__ = p.anti()
+prot = Particle(pdg_code=2212, name="prot", antiname="prot~", spin=2, color=1,
+                mass=Param.MP, width=Param.ZERO, texname="p", antitexname="\\bar p", charge=1,
+                BaryonNumber=1, GhostNumber=0)
+prot__tilde__ = prot.anti()

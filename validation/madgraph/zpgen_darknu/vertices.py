@@ -18,9 +18,9 @@ V_n5_n4 = Vertex(name="V_n5_n4", particles=[P.n5__tilde__, P.n4, P.zp], color=["
 V_n4_n5 = Vertex(name="V_n4_n5", particles=[P.n4__tilde__, P.n5, P.zp], color=["1"],
                  lorentz=[L.FFV2], couplings={(0, 0): C.GC_45})
 V_n5_vt = Vertex(name="V_n5_vt", particles=[P.n5__tilde__, P.vt, P.zp], color=["1"],
-                 lorentz=[L.FFV2], couplings={(0, 0): C.GC_5a})
+                 lorentz=[L.FFV2], couplings={(0, 0): C.GC_5t})
 V_vt_n5 = Vertex(name="V_vt_n5", particles=[P.vt__tilde__, P.n5, P.zp], color=["1"],
-                 lorentz=[L.FFV2], couplings={(0, 0): C.GC_5a})
+                 lorentz=[L.FFV2], couplings={(0, 0): C.GC_5t})
 V_n4_vt = Vertex(name="V_n4_vt", particles=[P.n4__tilde__, P.vt, P.zp], color=["1"],
                  lorentz=[L.FFV2], couplings={(0, 0): C.GC_4a})
 V_vt_n4 = Vertex(name="V_vt_n4", particles=[P.vt__tilde__, P.n4, P.zp], color=["1"],
@@ -35,5 +35,5 @@ V_vmvm = Vertex(name="V_vmvm", particles=[P.vm__tilde__, P.vm, P.zp], color=["1"
                 lorentz=[L.FFV2], couplings={(0, 0): C.GC_nu})
 V_vtvt = Vertex(name="V_vtvt", particles=[P.vt__tilde__, P.vt, P.zp], color=["1"],
                 lorentz=[L.FFV2], couplings={(0, 0): C.GC_nu})
-V_pp = Vertex(name="V_pp", particles=[P.p__tilde__, P.p, P.zp], color=["1"],
+V_pp = Vertex(name="V_pp", particles=[P.prot__tilde__, P.prot, P.zp], color=["1"],
               lorentz=[L.FFV1, L.FFV4], couplings={(0, 0): C.GC_p1, (0, 1): C.GC_p2})
