@@ -40,12 +40,12 @@ def observables(setup: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def h1_detector() -> Any:
-    """The truth detector with the H1 protons as its only targets."""
+    """The truth detector with its hydrogen as the only material (free protons only)."""
     from zpgen.detectors.truth import TruthDetector
 
     class H1Only(TruthDetector):
-        def targets(self) -> dict[str, float]:
-            return {k: (v if k == "H1_proton" else 0.0) for k, v in super().targets().items()}
+        def material(self) -> dict[str, float]:
+            return {"H1": float(super().material()["H1"])}
 
     return H1Only()
 
