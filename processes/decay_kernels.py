@@ -56,17 +56,13 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
+from zpgen.kinematics import mdot
+
 FloatArray = npt.NDArray[np.float64]
 
-__all__ = ["dot4", "msq_nu5_to_nu4_ff", "msq_nu5_to_nu4_ff_batch"]
+__all__ = ["msq_nu5_to_nu4_ff", "msq_nu5_to_nu4_ff_batch"]
 
 _OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
-
-
-@nb.njit(nb.float64(nb.float64[:], nb.float64[:]), **_OPTS)
-def dot4(a: FloatArray, b: FloatArray) -> float:  # pragma: no cover - compiled
-    """Minkowski product a.b with metric (+,-,-,-) (PHYSICS.md, "Conventions")."""
-    return a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3]
 
 
 @nb.njit(
@@ -103,15 +99,15 @@ def msq_nu5_to_nu4_ff(p5: FloatArray, s5: FloatArray, p4: FloatArray, pf: FloatA
     """
     # a = p5 - m5 s5, b = p5 + m5 s5, q = pf + pfbar: their products are expanded into
     # dot products of the inputs, so that no temporary four-vector is allocated
-    p5pf = dot4(p5, pf)
-    p5pb = dot4(p5, pfbar)
-    s5pf = dot4(s5, pf)
-    s5pb = dot4(s5, pfbar)
-    p4p5 = dot4(p4, p5)
-    p4s5 = dot4(p4, s5)
-    p4pf = dot4(p4, pf)
-    p4pb = dot4(p4, pfbar)
-    pfpb = dot4(pf, pfbar)
+    p5pf = mdot(p5, pf)
+    p5pb = mdot(p5, pfbar)
+    s5pf = mdot(s5, pf)
+    s5pb = mdot(s5, pfbar)
+    p4p5 = mdot(p4, p5)
+    p4s5 = mdot(p4, s5)
+    p4pf = mdot(p4, pf)
+    p4pb = mdot(p4, pfbar)
+    pfpb = mdot(pf, pfbar)
     q0 = pf[0] + pfbar[0]
     q1 = pf[1] + pfbar[1]
     q2_ = pf[2] + pfbar[2]

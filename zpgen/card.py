@@ -14,6 +14,7 @@ tables here; the plugin named by ``name`` validates its own options.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import tomllib
 from collections.abc import Callable, Mapping
@@ -32,6 +33,7 @@ __all__ = [
     "ProcessConfig",
     "RunConfig",
     "SectionSpec",
+    "card_differences",
     "default_card_text",
     "load_card",
     "parse_card",
@@ -403,6 +405,23 @@ def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+def card_differences(a: Mapping[str, Any], b: Mapping[str, Any],
+                     ignore: frozenset[str] | set[str] = frozenset()
+                     ) -> list[tuple[str, Any, Any]]:
+    """``(dotted key, value in a, value in b)`` for every key of two card dicts
+    (:meth:`Card.as_dict`, or stored resolved cards) whose values differ, sorted by key;
+    keys in ``ignore`` are skipped, a missing key reads ``"<absent>"``, and NaN equals NaN
+    (an unset ``theta_prime``)."""
+    fa, fb = flatten(a), flatten(b)
+
+    def same(x: Any, y: Any) -> bool:
+        return json.dumps(x, default=repr) == json.dumps(y, default=repr)
+
+    return [(k, fa.get(k, "<absent>"), fb.get(k, "<absent>"))
+            for k in sorted((set(fa) | set(fb)) - set(ignore))
+            if not same(fa.get(k, "<absent>"), fb.get(k, "<absent>"))]
 
 
 def explain(process: str = DEFAULT_PROCESS) -> str:

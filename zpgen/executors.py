@@ -1,13 +1,13 @@
 """Run the K jobs of a gridpack on any ``concurrent.futures`` executor, then merge them.
 
-DESIGN.md "Scale".  A job is :func:`run_job` of a :class:`JobSpec`: it loads the grid,
-generates its ``n_events`` with the stream of its job index (SeedSequence spawn key
-``(job_index, ...)``, see :mod:`zpgen.generate`) and writes its own file.  :func:`run_jobs`
-submits the K jobs to an executor, waits for all of them and merges the outputs with
-:func:`zpgen.writers.merge.merge_files` (merged ``w`` = ``w / K``; each job's ``w`` already
-sums to the full expected count).  The events of a job depend only on the grid, the seed
-and the job index, never on the executor, the worker or the thread count, so every executor
-gives bit-identical merged files.
+docs/architecture.md, "Scale and merging jobs".  A job is :func:`run_job` of a
+:class:`JobSpec`: it loads the grid, generates its ``n_events`` with the stream of its job
+index (SeedSequence spawn key ``(job_index, ...)``, see :mod:`zpgen.generate`) and writes
+its own file.  :func:`run_jobs` submits the K jobs to an executor, waits for all of them
+and merges the outputs with :func:`zpgen.writers.merge.merge_files` (merged ``w`` =
+``w / K``; each job's ``w`` already sums to the full expected count).  The events of a job
+depend only on the grid, the seed and the job index, never on the executor, the worker or
+the thread count, so every executor gives bit-identical merged files.
 
 Stopping
 --------

@@ -1,7 +1,7 @@
 """Event generation: card -> adapted channels -> streamed, weighted event chunks.
 
-DESIGN.md "Data flow": card -> process (couplings, widths, BRs) -> one integrand per
-channel -> VEGAS adaptation (:mod:`zpgen.sampler`) -> allocation ``N_i ~ rate_i`` ->
+docs/architecture.md, "Data flow": card -> process (couplings, widths, BRs) -> one
+integrand per channel -> VEGAS adaptation (:mod:`zpgen.sampler`) -> allocation ``N_i ~ rate_i`` ->
 blocks of points on the frozen maps -> event kernel -> ``detector.place`` and
 ``detector.respond`` -> chunks of ``chunk_size`` events.  The kernels write straight into
 preallocated chunk buffers (:class:`zpgen.event_record.ChunkBuffer`) from ``threads``
@@ -29,11 +29,13 @@ nu5 -> nu_light Z' -> nu_light e+e-, see :mod:`zpgen.processes.decay_chain`).
     other channels).  Summing ``w_xsec`` over several channels adds cross sections per
     different targets; select one channel (``events.channel == k``) to read a cross section.
 
-Randomness (DESIGN.md "Randomness and reproducibility")
--------------------------------------------------------
+Randomness (docs/architecture.md, "Randomness")
+-----------------------------------------------
 One root ``SeedSequence(seed)``; VEGAS of channel ``i`` uses spawn key ``(0, i)`` (shared by
 all jobs); events of job ``j``, channel ``i``, block ``b`` use ``(j, 1, i, b)``; the detector
-of that block ``(j, 2, i, b)`` (``place`` and ``respond`` draw from it in turn).  Same
+of that block ``(j, 2, i, b)`` (``place`` and ``respond`` draw from it in turn); with
+``--unweighted`` the pilot of channel ``i`` ``(3, i, 0)`` and ``(3, i, 1)`` (shared by all
+jobs) and the accept uniforms of a block ``(j, 4, i, b)``.  Same
 card, seed and job index -> bit-identical events for any ``chunk_size``, thread count or
 executor (and from a grid adapted with the same settings and seed).
 """

@@ -1,8 +1,8 @@
 """Adapted grids ("gridpacks"): adapt once with ``zpgen adapt``, generate many jobs from it.
 
-DESIGN.md "Scale".  A grid file holds everything a job needs to draw events without
-re-running VEGAS: the adapted VEGAS map of every open channel (its grid arrays), each
-channel's integral with its error, the rate allocation inputs (POT, targets, flux
+docs/architecture.md, "Scale and merging jobs".  A grid file holds everything a job needs
+to draw events without re-running VEGAS: the adapted VEGAS map of every open channel (its
+grid arrays), each channel's integral with its error, the rate allocation inputs (POT, targets, flux
 integral), the resolved card, the fingerprints of the input files (:mod:`zpgen.fingerprints`)
 and the zpgen version.  Grid files are data only: numbers and text, never code.
 
@@ -78,7 +78,8 @@ from typing import Any
 import numpy as np
 
 from . import __version__, fingerprints, tempfiles
-from .card import Card, flatten, parse_card
+from .card import Card, parse_card
+from .card import card_differences as _card_differences
 
 __all__ = [
     "FORMAT_VERSION",
@@ -129,16 +130,9 @@ def card_hash(card: Card | Mapping[str, Any]) -> str:
 
 def card_differences(a: Mapping[str, Any], b: Mapping[str, Any]
                      ) -> list[tuple[str, Any, Any]]:
-    """``(dotted key, value in a, value in b)`` for every differing physics key."""
-    fa = flatten(physics_card_dict(a))
-    fb = flatten(physics_card_dict(b))
-
-    def same(x: Any, y: Any) -> bool:  # NaN-aware (e.g. an unset theta_prime)
-        return json.dumps(x, default=repr) == json.dumps(y, default=repr)
-
-    return [(k, fa.get(k, "<absent>"), fb.get(k, "<absent>"))
-            for k in sorted(set(fa) | set(fb))
-            if not same(fa.get(k, "<absent>"), fb.get(k, "<absent>"))]
+    """``(dotted key, value in a, value in b)`` for every differing physics key
+    (:func:`zpgen.card.card_differences` of :func:`physics_card_dict`)."""
+    return _card_differences(physics_card_dict(a), physics_card_dict(b))
 
 
 def _release(version: str) -> tuple[str, ...]:

@@ -66,9 +66,10 @@ def two_body_momentum(M: float, m1: float, m2: float) -> float:
     return math.sqrt(lam) / (2.0 * M)
 
 
-@nb.njit(nb.float64(_V4, _V4), **_OPTS)
+@nb.njit(nb.float64(nb.float64[:], nb.float64[:]), **_OPTS)
 def mdot(a: FloatArray, b: FloatArray) -> float:
-    """Minkowski product a.b, metric (+,-,-,-)."""
+    """Minkowski product a.b, metric (+,-,-,-) (PHYSICS.md, "Conventions"); any layout
+    (rows and strided views of momentum arrays)."""
     return a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3]
 
 

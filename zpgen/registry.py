@@ -1,9 +1,10 @@
 """Plugin contracts (typing.Protocol) and the entry-point registry.
 
-Plugins are found by name under four entry-point groups (DESIGN.md, "Plugin contracts"):
-``zpgen.processes``, ``zpgen.fluxes``, ``zpgen.detectors`` and ``zpgen.writers``.  The
-built-ins are registered in zpgen's own pyproject.toml; a third-party package adds its
-own entries to the same groups and the run card selects them by name.
+Plugins are found by name under five entry-point groups (docs/architecture.md, "Plugins"):
+``zpgen.processes``, ``zpgen.fluxes``, ``zpgen.detectors``, ``zpgen.writers`` and
+``zpgen.commands``.  The built-ins are registered in zpgen's own pyproject.toml; a
+third-party package adds its own entries to the same groups and the run card selects them
+by name.
 
 Event chunks (see docs/architecture.md, "Event record") are awkward Arrays with
 event-level fields (``w``, ``w_xsec``, ``channel``, ``E_nu``, ``t``, ``vtx_x`` ...) and a

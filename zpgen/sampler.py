@@ -1,6 +1,6 @@
 """VEGAS adaptation per channel, channel allocation and reproducible point sampling.
 
-DESIGN.md "Data flow" and "Randomness and reproducibility".  The engine knows nothing of the
+docs/architecture.md, "Data flow" and "Randomness".  The engine knows nothing of the
 physics: a *channel* is any object with ``dim`` (hypercube dimension), ``n_aux`` (extra
 uniforms per event that are not adapted) and ``__call__(x) -> f`` (batch integrand over
 ``x`` of shape (n, dim) in the unit hypercube).

@@ -29,7 +29,6 @@ is refused instead of replacing j0.root.
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -37,11 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from zpgen.card import flatten
+from zpgen.card import card_differences
 
 from .read import check_input_file, format_of, iter_chunks, read_metadata
 
-__all__ = ["IGNORED_CARD_KEYS", "MergeError", "card_differences", "merge_files"]
+__all__ = ["IGNORED_CARD_KEYS", "MergeError", "merge_files"]
 
 #: Card keys allowed to differ between the jobs of one run.
 IGNORED_CARD_KEYS = frozenset({"run.seed", "run.job_index", "run.output"})
@@ -57,14 +56,6 @@ def _card_dict(meta: Mapping[str, Any]) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MergeError(f"the stored card is not valid TOML: {exc}") from exc
-
-
-def card_differences(a: Mapping[str, Any], b: Mapping[str, Any],
-                     ignore: frozenset[str] = IGNORED_CARD_KEYS) -> list[str]:
-    """Dotted keys whose values differ between two card dicts (ignored keys excluded)."""
-    fa, fb = flatten(a), flatten(b)
-    keys = sorted((set(fa) | set(fb)) - ignore)
-    return [k for k in keys if fa.get(k, "<absent>") != fb.get(k, "<absent>")]
 
 
 def _grid_id(info: Mapping[str, Any]) -> str | None:
@@ -85,13 +76,8 @@ def _card_dict_differences(a: Mapping[str, Any], b: Mapping[str, Any]
     cb = b.get("card_resolved", b.get("card_dict"))
     if not isinstance(ca, Mapping) or not isinstance(cb, Mapping):
         return None
-    fa, fb = flatten(ca), flatten(cb)
-    ignore = IGNORED_CARD_KEYS | {"run.n_events"}
-    for k in sorted((set(fa) | set(fb)) - ignore):
-        va, vb = fa.get(k, "<absent>"), fb.get(k, "<absent>")
-        if json.dumps(va, default=repr) != json.dumps(vb, default=repr):
-            return k, va, vb
-    return None
+    diff = card_differences(ca, cb, IGNORED_CARD_KEYS | {"run.n_events"})
+    return diff[0] if diff else None
 
 
 def _job_key(info: Mapping[str, Any], card: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -169,10 +155,9 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
     cards = [_card_dict(m) for m in metas]
     seen: dict[tuple[Any, Any], str] = {}
     for p, m, c in zip(inputs, metas, cards, strict=True):
-        diff = card_differences(cards[0], c)
+        diff = card_differences(cards[0], c, IGNORED_CARD_KEYS)
         if diff:
-            k = diff[0]
-            va, vb = flatten(cards[0]).get(k, "<absent>"), flatten(c).get(k, "<absent>")
+            k, va, vb = diff[0]
             allowed = ", ".join(sorted(IGNORED_CARD_KEYS))
             raise MergeError(f"cards differ at {k}: {va!r} in {os.fspath(inputs[0])} vs "
                              f"{vb!r} in {os.fspath(p)} (only {allowed} may differ "
