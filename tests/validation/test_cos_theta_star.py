@@ -1,7 +1,7 @@
 """<cos theta_e*> of Z' -> e+ e- (issue 17, point 10).
 
 theta_e* is the angle of the e- in the Z' rest frame to the Z' direction of flight
-(helicity axes), the ``cos_theta_star`` of zpgen.compare_lhe.  Two facts fix its mean:
+(helicity axes), the ``cos_theta_star`` of zpgen.madgraph.compare_lhe.  Two facts fix its mean:
 
 * C_A = 0 (a vector Z' coupling) is C-invariant: e- and e+ are distributed alike in the Z'
   rest frame, where they are back to back, so <cos theta_e*> = 0 exactly, in any frame

@@ -4,7 +4,7 @@ The samples were made by MadGraph itself (validation/madgraph/README.md gives th
 commands, run_madgraph.py runs them; samples/<setup>.log keeps MadGraph's key output).  For
 every setup of setups.toml, zpgen is generated with the setup's card on the free proton
 (a detector whose only targets are the H1 protons) and compared with the sample by
-zpgen.compare_lhe.compare: the cross section (MadGraph's divided by its bwcutoff factor
+zpgen.madgraph.compare_lhe.compare: the cross section (MadGraph's divided by its bwcutoff factor
 [(2/pi) atan(2 bwcutoff)]^n, n read from the sample's banner) and, per observable (E_nu5,
 t; with the e+ e- pair also E_vis, theta_ee, cos theta, the energy asymmetry and
 cos theta*), chi2, KS, the mean and the median, all within their combined statistical
@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from zpgen.madgraph.compare_lhe import bw_fraction, madgraph_bw_resonances, read_lhe_init
 from zpgen.processes import xsec
 from zpgen.processes.couplings import physical_couplings
 from zpgen.processes.widths import widths
 
 from zpgen import constants
 from zpgen.card import parse_card
-from zpgen.compare_lhe import bw_fraction, madgraph_bw_resonances, read_lhe_init
 
 pytest.importorskip("pylhe")
 

@@ -11,8 +11,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINE = REPO / "zpgen"
-PLUGIN_PACKAGES = ("zpgen.processes", "zpgen.detectors", "zpgen.flux")
-SOURCE_FOLDERS = ("zpgen", "processes", "flux", "detectors")
+PLUGIN_PACKAGES = ("zpgen.processes", "zpgen.detectors", "zpgen.flux", "zpgen.madgraph")
+SOURCE_FOLDERS = ("zpgen", "processes", "flux", "detectors", "validation/madgraph/tooling")
 
 
 def imported_modules(path: Path, package: str) -> set[str]:
@@ -36,13 +36,15 @@ def imported_modules(path: Path, package: str) -> set[str]:
 
 #: Source folder -> import name (pyproject.toml's package-dir).
 IMPORT_NAME = {"zpgen": "zpgen", "processes": "zpgen.processes", "flux": "zpgen.flux",
-               "detectors": "zpgen.detectors"}
+               "detectors": "zpgen.detectors", "validation/madgraph/tooling": "zpgen.madgraph"}
 
 
 def package_of(path: Path) -> str:
     """Import name of the package a file belongs to (its relative imports start there)."""
-    parts = path.relative_to(REPO).parts[:-1]
-    return ".".join([IMPORT_NAME[parts[0]], *parts[1:]])
+    rel = path.relative_to(REPO).as_posix()
+    folder = max((f for f in IMPORT_NAME if rel.startswith(f + "/")), key=len)
+    parts = Path(rel).relative_to(folder).parts[:-1]
+    return ".".join([IMPORT_NAME[folder], *parts])
 
 
 def engine_files() -> list[Path]:
@@ -60,7 +62,8 @@ def test_the_engine_imports_no_physics_plugin(path):
                                   and p.name != "__main__.py"]
                          + sorted((REPO / "processes").rglob("*.py"))
                          + sorted((REPO / "detectors").rglob("*.py"))
-                         + sorted((REPO / "flux").rglob("*.py")),
+                         + sorted((REPO / "flux").rglob("*.py"))
+                         + sorted((REPO / "validation" / "madgraph" / "tooling").rglob("*.py")),
                          ids=lambda p: str(p.relative_to(REPO)))
 def test_only_the_cli_imports_the_cli(path):
     """(``python -m zpgen``, zpgen/__main__.py, is the CLI's own entry point.)"""
@@ -71,7 +74,8 @@ def test_only_the_cli_imports_the_cli(path):
 
 def test_command_modules_are_short():
     commands = [*(ENGINE / "cli").glob("*.py"), *(REPO / "processes" / "commands").glob("*.py"),
-                *(REPO / "detectors" / "commands").glob("*.py")]
+                *(REPO / "detectors" / "commands").glob("*.py"),
+                *(REPO / "validation" / "madgraph" / "tooling").glob("commands.py")]
     long = {str(p.relative_to(REPO)): n for p in commands
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 250}
     assert not long, long

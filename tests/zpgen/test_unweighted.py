@@ -93,7 +93,7 @@ def test_overweight_fraction_is_bounded_and_reported(samples):
 def test_distributions_agree_with_the_weighted_sample(samples, name):
     """chi2 of the unweighted and the weighted histograms (Gagunashvili's weighted-weighted
     test, as zpgen compare-lhe) in 20 quantile bins: p > 1e-3."""
-    from zpgen.compare_lhe import weighted_chi2
+    from zpgen.madgraph.compare_lhe import weighted_chi2
 
     unw, _, wtd, _ = samples
     xa, wa = ak.to_numpy(unw[name]), ak.to_numpy(unw.w)
@@ -120,7 +120,7 @@ def test_selected_mode_unweights_the_selected_signal(samples):
     """--unweighted=selected: every event passes with w_eff = 1, the sum of w is the
     selected rate (the weighted sample's sum(w w_eff passes) within errors), and E_vis
     follows the weighted sample's selected distribution."""
-    from zpgen.compare_lhe import weighted_chi2
+    from zpgen.madgraph.compare_lhe import weighted_chi2
 
     _, _, wtd, _ = samples
     sel, s_sel, _ = collect(parse_card(), 12_000, seed=13, unweighted="selected")

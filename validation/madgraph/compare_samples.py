@@ -6,7 +6,7 @@
 For each setup of setups.toml: generate zpgen with the setup's card overrides on the free
 proton alone (a truth detector whose only targets are the H1 protons, so every event is
 an H1_proton event), read ``samples/<setup>.lhe.gz`` and compare them with
-:func:`zpgen.compare_lhe.compare`: the cross section (MadGraph's divided by its bwcutoff
+:func:`zpgen.madgraph.compare_lhe.compare`: the cross section (MadGraph's divided by its bwcutoff
 factor) and, per observable, chi2, KS, mean and median within the combined statistical
 errors, family-wise threshold 1e-3.  Prints one table row per setup and observable.
 tests/validation/test_madgraph_samples.py runs the same functions in CI.
@@ -54,10 +54,10 @@ def zpgen_sample(overrides: Sequence[str], n_events: int, seed: int, *, nitn: in
                  neval: int = 8000) -> Any:
     """zpgen events of the free-proton channel as a compare_lhe Sample (cross section and
     its Monte Carlo error per proton, BR included, in pb)."""
+    from zpgen.madgraph.compare_lhe import ParticleIds, sample_from_chunks
     from zpgen.processes.dark_neutrino import DarkNeutrinoProcess
 
     from zpgen.card import parse_card
-    from zpgen.compare_lhe import ParticleIds, sample_from_chunks
     from zpgen.generate import generate
 
     card = parse_card(None, list(overrides))
@@ -75,7 +75,7 @@ def zpgen_sample(overrides: Sequence[str], n_events: int, seed: int, *, nitn: in
 
 
 def madgraph_sample(name: str, ids: Any, bw_resonances: int | None = None) -> Any:
-    from zpgen.compare_lhe import read_sample
+    from zpgen.madgraph.compare_lhe import read_sample
 
     return read_sample(HERE / "samples" / f"{name}.lhe.gz", ids=ids,
                        bw_resonances=bw_resonances)
@@ -86,7 +86,7 @@ def compare_setup(name: str, *, n_events: int = 20000, seed: int = 17,
                   threshold: float = 1e-3) -> dict[str, Any]:
     """compare_lhe.compare of zpgen (the setup's card plus ``extra`` overrides) and the
     stored MadGraph sample of ``name``."""
-    from zpgen.compare_lhe import compare
+    from zpgen.madgraph.compare_lhe import compare
 
     common, setups = load_setups()
     setup = setups[name]
@@ -132,8 +132,7 @@ def wrong_card_figure(path: Path, n_events: int = 20000, seed: int = 17) -> dict
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
-
-    from zpgen.compare_lhe import compare
+    from zpgen.madgraph.compare_lhe import compare
 
     common, setups = load_setups()
     setup = setups["point_chain"]

@@ -53,7 +53,7 @@ def test_merge_keeps_errors_of_the_mean(tmp_path, synth, suffix):
 
 
 def test_compare_lhe_reads_the_merged_error(tmp_path, synth):
-    from zpgen.compare_lhe import read_sample
+    from zpgen.madgraph.compare_lhe import read_sample
 
     paths = _jobs(tmp_path, synth, ".parquet")
     out = tmp_path / "merged.parquet"

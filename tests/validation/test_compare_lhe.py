@@ -10,9 +10,7 @@ import re
 
 import numpy as np
 import pytest
-
-from zpgen.cli import main
-from zpgen.compare_lhe import (
+from zpgen.madgraph.compare_lhe import (
     OBSERVABLES,
     CompareError,
     ParticleIds,
@@ -29,6 +27,8 @@ from zpgen.compare_lhe import (
     weighted_mean,
     weighted_median,
 )
+
+from zpgen.cli import main
 
 pytest.importorskip("pylhe")
 

@@ -92,6 +92,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from zpgen.kinematics import mdot
+
 __all__ = [
     "OBSERVABLES",
     "CompareError",
@@ -260,10 +262,6 @@ def _boost_z(p: FloatArray, beta: float) -> FloatArray:
     return out
 
 
-def _mdot(a: FloatArray, b: FloatArray) -> float:
-    return float(a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3])
-
-
 def event_observables(pdg: npt.NDArray[np.int64], incoming: npt.NDArray[np.bool_],
                       final: npt.NDArray[np.bool_], mother: npt.NDArray[np.int64],
                       p: FloatArray, ids: ParticleIds) -> dict[str, float]:
@@ -285,12 +283,12 @@ def event_observables(pdg: npt.NDArray[np.int64], incoming: npt.NDArray[np.bool_
     recoil = [i for i in np.flatnonzero(final & (pdg == pdg[target])) if i != target]
     if recoil:
         q = p[recoil[0]] - p[target]
-        out["t"] = _mdot(q, q)
+        out["t"] = float(mdot(q, q))
     else:
         beam = [i for i in inc if abs(int(pdg[i])) in _NEUTRINOS]
         if beam and len(nu5):
             q = p[beam[0]] - p[nu5[0]]
-            out["t"] = _mdot(q, q)
+            out["t"] = float(mdot(q, q))
     # the e+ e- pair of the nu5 -> Z' -> e+ e- decay
     parent = -1
     if len(nu5):

@@ -37,7 +37,7 @@ examples:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zpgen.compare_lhe import (
+    from zpgen.madgraph.compare_lhe import (
         CompareError,
         compare,
         computable,
