@@ -484,3 +484,33 @@ def test_monochromatic_beam_gives_the_closed_form_cross_section(toy):
         assert np.all(t >= MASS**2 - 2 * p_in * (e_x + p_out) - 1e-12)
         assert np.all(t <= MASS**2 - 2 * p_in * (e_x - p_out) + 1e-12)
     assert np.all(ak.to_numpy(events.E_nu) == pytest.approx(e0, rel=1e-12))
+
+
+def test_grid_jobs_merge_and_unweighted_events_of_the_toy(toy, card_path, tmp_path, expected):
+    """The rest of the production path knows no process either: a grid of the toy card
+    gives the in-process events, two jobs merge to the closed-form expectation, and
+    unweighted events all carry one weight summing to the same number."""
+    from zpgen.generate import EventGenerator, generate_array
+    from zpgen.gridpack import save_grid
+
+    card = parse_card(CARD, ['detector.name="truth"'])
+    adapt = {"nitn": 4, "neval": 4000, "nitn_final": 2}
+    grid = tmp_path / "toy.zpg"
+    save_grid(grid, card, EventGenerator(card, **adapt))
+    direct = generate_array(card, n_events=2000, **adapt)
+    from_grid = generate_array(card, n_events=2000, grid=grid)
+    np.testing.assert_array_equal(ak.to_numpy(direct.w), ak.to_numpy(from_grid.w))
+    jobs = []
+    for j in range(2):
+        jobs.append(tmp_path / f"job{j}.parquet")
+        assert main(["generate", "--grid", str(grid), "--job-index", str(j), "--n-jobs", "2",
+                     "-n", "4000", "-q", "-o", str(jobs[-1])]) == 0
+    merged = tmp_path / "merged.parquet"
+    assert main(["merge", str(merged), *map(str, jobs)]) == 0
+    info = run_document(merged)
+    assert info["written"]["n_events"] == 8000
+    check_sum_of_weights(info["written"]["sum_w"], info, expected)
+    unweighted = generate_array(card, n_events=3000, seed=6, unweighted="physics", **adapt)
+    w = ak.to_numpy(unweighted.w)
+    assert np.all(w == w[0])
+    assert abs(w.sum() - expected.total) < 0.02 * expected.total
