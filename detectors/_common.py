@@ -384,14 +384,20 @@ def e_qe(E_vis: npt.ArrayLike, cos_theta: npt.ArrayLike, binding_energy_GeV: flo
     return numerator / (2.0 * (m_bound - energy + momentum * cos_t))
 
 
+def _sum_per_event(event: IntArray, values: FloatArray, n: int) -> FloatArray:
+    """Sum of ``values`` per event, float64 also when no event has a lepton (``np.bincount``
+    with empty input returns int64, which would make an integer ``E_vis`` column)."""
+    return np.bincount(event, weights=values, minlength=n).astype(np.float64, copy=False)
+
+
 def pair_observables(leptons: Leptons, binding_energy_GeV: float) -> dict[str, npt.NDArray[Any]]:
     """Event observables (module table) plus helpers ``n_visible`` and ``E_soft``.
 
     ``E_soft`` (GeV) is the energy of the softer lepton of the leading pair.
     """
     n = leptons.n_events
-    E_vis = np.bincount(leptons.event, weights=leptons.E, minlength=n)
-    P = [np.bincount(leptons.event, weights=leptons.p * u, minlength=n)
+    E_vis = _sum_per_event(leptons.event, leptons.E, n)
+    P = [_sum_per_event(leptons.event, leptons.p * u, n)
          for u in (leptons.ux, leptons.uy, leptons.uz)]
     P_mag = np.sqrt(P[0] ** 2 + P[1] ** 2 + P[2] ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):

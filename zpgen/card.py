@@ -34,6 +34,7 @@ __all__ = [
     "RunConfig",
     "SectionSpec",
     "card_differences",
+    "card_process",
     "default_card_text",
     "load_card",
     "parse_card",
@@ -303,6 +304,30 @@ def default_card_text() -> str:
     return resources.files("zpgen").joinpath("default_card.toml").read_text(encoding="utf-8")
 
 
+def _card_data(text: str, overrides: list[str] | tuple[str, ...], source: str
+               ) -> dict[str, Any]:
+    """The card's TOML tables with the ``--set`` overrides applied; unknown sections refused."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CardError(f"{source}: not valid TOML: {exc}") from exc
+    for assignment in overrides:
+        _apply_override(data, assignment)
+    for key in data:
+        if key not in _TOP_LEVEL:
+            raise CardError(f"{key}: unknown section" + _suggest(key, _TOP_LEVEL))
+    return data
+
+
+def card_process(text: str | None = None, overrides: list[str] | tuple[str, ...] = (),
+                 source: str = "<default>") -> str:
+    """The ``process.name`` a card selects (after ``overrides``), read without building
+    the process's own sections: ``zpgen card --explain --set process.name=NAME`` documents
+    another process's fields even when the card's ``[model]`` belongs to the default one."""
+    data = _card_data(default_card_text() if text is None else text, overrides, source)
+    return str(_build(ProcessConfig, data.get("process", {}), "process").name)
+
+
 def parse_card(text: str | None = None, overrides: list[str] | tuple[str, ...] = (),
                source: str = "<default>") -> Card:
     """Parse and validate a card.
@@ -323,15 +348,7 @@ def parse_card(text: str | None = None, overrides: list[str] | tuple[str, ...] =
     """
     if text is None:
         text = default_card_text()
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CardError(f"{source}: not valid TOML: {exc}") from exc
-    for assignment in overrides:
-        _apply_override(data, assignment)
-    for key in data:
-        if key not in _TOP_LEVEL:
-            raise CardError(f"{key}: unknown section" + _suggest(key, _TOP_LEVEL))
+    data = _card_data(text, overrides, source)
     run = _build(RunConfig, data.get("run", {}), "run")
     process = _build(ProcessConfig, data.get("process", {}), "process")
     schema = process_schema(process.name)

@@ -24,8 +24,16 @@ def add_card_arguments(parser: argparse.ArgumentParser) -> None:
                              "(repeatable)")
 
 
-def card_from_args(args: argparse.Namespace) -> Card:
-    return load_card(args.card, tuple(args.overrides))
+def card_from_args(args: argparse.Namespace, process: str | None = None) -> Card:
+    """The card of CARD and --set.  ``process``: the process plugin a command belongs to
+    (e.g. ``zpgen rate``, of ``dark_neutrino``); a card of another process is refused
+    with a :class:`CardError` naming ``process.name``."""
+    card = load_card(args.card, tuple(args.overrides))
+    if process is not None and card.process.name != process:
+        command = getattr(args, "command", None) or "this command"
+        raise CardError(f"process.name: {command!r} is a command of the {process} process; "
+                        f"the card's process is {card.process.name!r}")
+    return card
 
 
 def check_limits(check: Any, *args: Any, **kwargs: Any) -> None:

@@ -13,21 +13,23 @@ Weights (PHYSICS.md "Event rate"; every file documents them)
 -----------------------------------------------------------
 For an event of channel ``T`` (``N_T`` events generated in that channel) at hypercube point
 ``x`` with map jacobian ``J``, ``F = J f(x)`` is an unbiased estimate of the channel
-integral ``I_T = BR_visible * int dE Phi(E) sigma_T(E)`` (per target particle, per POT;
-``BR_visible`` of the card's ``physics.visible_modes``: with ``"all"`` the nu4 chain plus
-nu5 -> nu_light Z' -> nu_light e+e-, see :mod:`zpgen.processes.decay_chain`).
+integral ``I_T = int dE Phi(E) sigma_T(E)`` (per target particle, per POT), the cross
+section the process's integrand defines folded with the flux.  (The ``dark_neutrino``
+process's sigma_T includes the visible branching ratio ``BR_visible`` of the card's
+``physics.visible_modes``: with ``"all"`` the nu4 chain plus nu5 -> nu_light Z' ->
+nu_light e+e-, see :mod:`zpgen.processes.decay_chain`.)
 
 ``w = POT * n_T * F / N_T``
     Sum over all events = expected number of signal events
-    ``N_POT sum_T n_T int Phi sigma_T dE * BR_visible`` (before detector efficiency;
+    ``N_POT sum_T n_T int Phi sigma_T dE`` (before detector efficiency;
     the detector adds ``w_eff`` and a selection flag, so the selected expectation is
     ``sum(w * w_eff * passes)``).
 ``w_xsec = F / (N_T * Phi_tot)``, ``Phi_tot = int Phi dE`` over the whole flux
-    Sum over the events of channel T = flux-averaged cross section times the visible
-    branching ratio, ``BR_visible * int Phi sigma_T dE / int Phi dE``, in cm^2 *per target
-    particle of that channel* (per 12C nucleus for ``C12_coherent``, per nucleon for the
-    other channels).  Summing ``w_xsec`` over several channels adds cross sections per
-    different targets; select one channel (``events.channel == k``) to read a cross section.
+    Sum over the events of channel T = flux-averaged cross section
+    ``int Phi sigma_T dE / int Phi dE``, in cm^2 *per target particle of that channel*
+    (e.g. per 12C nucleus for ``C12_coherent``, per nucleon for the other channels).
+    Summing ``w_xsec`` over several channels adds cross sections per different targets;
+    select one channel (``events.channel == k``) to read a cross section.
 
 Randomness (docs/architecture.md, "Randomness")
 -----------------------------------------------
@@ -123,7 +125,7 @@ class ChannelTally:
 class RunSummary:
     """Totals of a run: per-channel integrals with errors, expectations, tallies.
 
-    Units: ``integral`` per target per POT (``BR_visible int Phi sigma dE``);
+    Units: ``integral`` per target per POT (``int Phi sigma dE``);
     ``sigma_flux_avg`` in cm^2 per target of the channel (``sum w_xsec``);
     ``expected_events`` dimensionless (``sum w``).
     """
@@ -198,9 +200,10 @@ class RunSummary:
             },
             "weights": {
                 "w": "sum = expected signal events for the exposure (POT x targets x flux x "
-                     "sigma x BR_visible), before detector efficiency w_eff",
-                "w_xsec": "sum over a channel's events = BR_visible x flux-averaged cross "
-                          "section (cm^2 per target particle of that channel)",
+                     "sigma, sigma as the process defines it, e.g. including a visible "
+                     "branching ratio), before detector efficiency w_eff",
+                "w_xsec": "sum over a channel's events = flux-averaged cross section of the "
+                          "process (cm^2 per target particle of that channel)",
             },
             "grid": self.grid,
             "unweighted": self.unweighted,

@@ -6,6 +6,8 @@ import argparse
 
 from zpgen.commands import add_card_arguments, card_from_args, print_json
 
+from . import PROCESS
+
 EPILOG = """\
 Prints the couplings the generator actually uses (PHYSICS.md, "Couplings"): for
 kind = "blsm-paper" those of the paper's eqs. 14-15, for kind = "blsm" those of the
@@ -26,7 +28,7 @@ _DOC = {
 
 
 def run(args: argparse.Namespace) -> int:
-    card = card_from_args(args)
+    card = card_from_args(args, process=PROCESS)
     from zpgen.processes.couplings import physical_couplings
 
     pc = physical_couplings(card.model)

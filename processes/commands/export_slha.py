@@ -35,6 +35,8 @@ from zpgen.commands import add_card_arguments, card_from_args, run_inputs
 from zpgen.outputs import OutputError, check_output_path
 from zpgen.tempfiles import atomic_write_bytes
 
+from . import PROCESS
+
 EPILOG = """\
 The param_card matches the UFO model validation/madgraph/zpgen_darknu (Dirac) or
 zpgen_darknu_majorana (model.heavy_neutrino = "majorana"); validation/madgraph/README.md
@@ -189,7 +191,7 @@ def param_card(card: Card) -> tuple[str, list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    card = card_from_args(args)
+    card = card_from_args(args, process=PROCESS)
     if args.output not in (None, "-"):
         try:
             check_output_path(args.output, overwrite=args.overwrite,

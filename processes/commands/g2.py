@@ -7,6 +7,8 @@ import argparse
 from zpgen import constants
 from zpgen.commands import add_card_arguments, card_from_args, print_json
 
+from . import PROCESS
+
 EPILOG = """\
 delta_a_mu is the exact one-loop result (paper eq. 20, PHYSICS.md "Muon g-2");
 delta_a_mu_eq21 is the paper's light-Z' approximation (eq. 21), which the paper used for
@@ -20,7 +22,7 @@ examples:
 
 
 def run(args: argparse.Namespace) -> int:
-    card = card_from_args(args)
+    card = card_from_args(args, process=PROCESS)
     from zpgen.processes import g2
     from zpgen.processes.couplings import physical_couplings
 

@@ -6,6 +6,8 @@ import argparse
 
 from zpgen.commands import add_card_arguments, card_from_args, print_json
 
+from . import PROCESS
+
 EPILOG = """\
 N = N_POT sum_T n_T int Phi(E) sigma_T(E) dE x BR(visible) (PHYSICS.md, "Event rate"),
 per channel, before detector efficiency and selection (those need the event kinematics:
@@ -21,7 +23,7 @@ examples:
 
 
 def run(args: argparse.Namespace) -> int:
-    card = card_from_args(args)
+    card = card_from_args(args, process=PROCESS)
     from zpgen.processes.rate import rate_summary
 
     from zpgen.registry import load_plugin

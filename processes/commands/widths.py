@@ -7,6 +7,8 @@ import math
 
 from zpgen.commands import add_card_arguments, card_from_args, print_json
 
+from . import PROCESS
+
 EPILOG = """\
 Widths in GeV of the Z', nu5 and nu4, their branching ratios and c*tau in cm. When
 M_Z' >= m5 - m4 the two-body nu5 -> nu4 Z' is closed and nu5 decays through a virtual
@@ -20,7 +22,7 @@ examples:
 
 
 def run(args: argparse.Namespace) -> int:
-    card = card_from_args(args)
+    card = card_from_args(args, process=PROCESS)
     from zpgen.processes.couplings import physical_couplings
     from zpgen.processes.widths import widths
 

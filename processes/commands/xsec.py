@@ -9,6 +9,8 @@ import numpy as np
 from zpgen.card import CardError
 from zpgen.commands import add_card_arguments, card_from_args, print_json
 
+from . import PROCESS
+
 EPILOG = """\
 The cross section of nu_mu T -> nu5 T per target particle: per 12C nucleus for
 C12_coherent, per nucleon for C12_proton, C12_neutron (bound, Pauli-blocked unless
@@ -38,7 +40,7 @@ def _parse_energies(text: str) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     energies = _parse_energies(args.enu)
-    card = card_from_args(args)
+    card = card_from_args(args, process=PROCESS)
     from zpgen.processes import xsec
     from zpgen.processes.couplings import physical_couplings
 

@@ -299,3 +299,18 @@ def test_leptons_produced_outside_the_tank_are_invisible(make_chunk):
         out = detector.respond(chunk, np.random.default_rng(0))
         assert out["true_E_vis" if "true_E_vis" in out.fields else "E_vis"][0] == (
             pytest.approx(0.5, rel=1e-12))
+
+
+def test_events_without_visible_leptons_have_float_observables(make_chunk):
+    """A block in which no event has a visible e+ or e- (another process, or decays outside
+    the tank) gets float64 observables like any other block: E_vis = 0, NaN pair
+    observables, not selected; the columns keep one type across the blocks of a run."""
+    chunk = make_chunk([[], []])
+    for detector in (TruthDetector.from_options({}), MiniBooNEDetector.from_options({})):
+        out = detector.respond(chunk, np.random.default_rng(0))
+        for name in ("E_vis", "cos_theta", "theta_ee_deg", "m_ee", "asymmetry", "E_QE"):
+            assert ak.to_numpy(out[name]).dtype == np.float64, (detector.name, name)
+        assert np.all(ak.to_numpy(out["E_vis"]) == 0.0)
+        assert np.all(np.isnan(ak.to_numpy(out["m_ee"])))
+    assert not ak.any(out["passes"])
+    assert ak.to_numpy(out["true_E_vis"]).dtype == np.float64

@@ -146,6 +146,25 @@ def test_explain_lists_process_name_on_the_command_line():
     assert "process.name" in out and "model.mzprime [GeV]" in out
 
 
+def test_card_process_reads_process_name_without_the_process_sections():
+    """`zpgen card --explain` documents the card's process: its name is read after the
+    --set overrides, without building [model] (which may belong to another process)."""
+    from zpgen.card import card_process
+
+    assert card_process(None) == "dark_neutrino"
+    assert card_process(None, ["process.name=other"]) == "other"
+    assert card_process('[process]\nname = "other"\n[model]\nanything = 1\n') == "other"
+    with pytest.raises(CardError, match=r"^process\.nme: unknown key"):
+        card_process(None, ["process.nme=other"])
+
+
+def test_explain_of_an_unknown_process_names_the_field(capsys):
+    from zpgen.cli import main
+
+    assert main(["card", "--explain", "--set", "process.name=nope"]) == 2
+    assert "process.name: no process plugin called 'nope'" in capsys.readouterr().err
+
+
 def test_process_name_chooses_the_plugin_and_its_schema():
     card = parse_card(None)
     assert card.process.name == "dark_neutrino"

@@ -112,3 +112,19 @@ def test_widths_off_shell_regime(capsys):
     out = run_json(capsys, "widths", "--json", "--set", "model.mzprime=0.08")
     assert out["regime"] == "off-shell"
     assert out["BR"]["nu5_nu4_ee"] > 0
+
+
+def test_a_process_command_refuses_a_card_of_another_process():
+    """card_from_args(..., process=NAME): the physics commands read only their process's
+    cards (a card of another plugin has another [model]); the error names process.name.
+    tests/zpgen/test_toy_process.py runs `zpgen rate` on a card of the toy process."""
+    import argparse
+
+    from zpgen.card import CardError
+    from zpgen.commands import card_from_args
+
+    args = argparse.Namespace(card=None, overrides=[], command="rate")
+    assert card_from_args(args, process="dark_neutrino").process.name == "dark_neutrino"
+    with pytest.raises(CardError, match=r"^process\.name: 'rate' is a command of the other "
+                                        r"process; the card's process is 'dark_neutrino'"):
+        card_from_args(args, process="other")

@@ -1,10 +1,11 @@
 """The plugin registry from installed wheels in a fresh venv, with a third-party plugin.
 
-Builds zpgen's wheel and a tiny third-party flux plugin ("zpgen-demo-flux", entry point
-``zpgen.fluxes: demo_box``), installs both with --no-deps into a new venv that borrows the
-test environment's dependencies (numpy, numba, ...) through a .pth file, and checks there,
-outside the source tree, that `zpgen plugins` lists the plugin, that a card selects it,
-and that the shipped MiniBooNE flux table is found.
+Builds zpgen's wheel and tiny third-party plugins (a flux, "zpgen-demo-flux", entry point
+``zpgen.fluxes: demo_box``; a writer; the toy process of tests/toy_process as
+"zpgen-toy", ``zpgen.processes: toy``), installs them with --no-deps into a new venv that
+borrows the test environment's dependencies (numpy, numba, ...) through a .pth file, and
+checks there, outside the source tree, that `zpgen plugins` lists the plugins, that a card
+selects them, and that the shipped MiniBooNE flux table is found.
 """
 
 from __future__ import annotations
@@ -111,6 +112,33 @@ class CSVWriter(AtomicWriter):
         return doc["card"], doc["run_info"]
 '''
 
+TOY_PYPROJECT = """
+[build-system]
+requires = ["setuptools>=68", "wheel"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "zpgen-toy"
+version = "0.0.1"
+dependencies = ["zpgen"]
+
+[project.entry-points."zpgen.processes"]
+toy = "zpgen_toy:ToyProcess"
+
+[tool.setuptools]
+py-modules = ["zpgen_toy"]
+"""
+
+TOY_CARD = """
+[process]
+name = "toy"
+[model]
+mass = 0.2
+coupling = 1e-5
+[detector]
+name = "truth"
+"""
+
 CARD = """
 [model]
 m4 = 0.06
@@ -147,6 +175,10 @@ def test_wheels_in_fresh_venv_register_and_select_plugins(tmp_path):
     writer_src.mkdir()
     (writer_src / "pyproject.toml").write_text(WRITER_PYPROJECT)
     (writer_src / "zpgen_demo_writer.py").write_text(WRITER_MODULE)
+    toy_src = tmp_path / "toy"
+    toy_src.mkdir()
+    (toy_src / "pyproject.toml").write_text(TOY_PYPROJECT)
+    shutil.copy2(REPO / "tests" / "toy_process" / "zpgen_toy.py", toy_src / "zpgen_toy.py")
     # zpgen from a clean copy of its tracked files: a build/ folder left in the checkout by
     # an earlier build would put moved or deleted modules back into the wheel
     clean = tmp_path / "zpgen-src"
@@ -156,7 +188,7 @@ def test_wheels_in_fresh_venv_register_and_select_plugins(tmp_path):
         if (REPO / name).is_file():
             (clean / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, clean / name)
-    for source in (clean, plugin_src, writer_src):
+    for source in (clean, plugin_src, writer_src, toy_src):
         run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
              "--quiet", "-w", str(wheels), str(source)])
     env_dir = tmp_path / "venv"
@@ -206,3 +238,15 @@ def test_wheels_in_fresh_venv_register_and_select_plugins(tmp_path):
     assert csv_info["written"]["n_events"] == 500 and csv_info["channels"]
     lines = (tmp_path / "x.csv").read_text().splitlines()
     assert lines[1].startswith("w,w_xsec,channel") and len(lines) == 502
+    # a third-party process: its card explained and generated, its particle in the file
+    (tmp_path / "toy.toml").write_text(TOY_CARD)
+    assert "process" in plugins and "zpgen_toy:ToyProcess" in plugins
+    explained = run([str(env_dir / "bin" / "zpgen"), "card", "toy.toml", "--explain"],
+                    cwd=tmp_path)
+    assert "model.mass [GeV]" in explained and "mzprime" not in explained
+    run([str(env_dir / "bin" / "zpgen"), "generate", "toy.toml", "-n", "500", "-o", "t.lhe",
+         "-q", "--nitn", "2", "--neval", "2000"], cwd=tmp_path)
+    toy_info = json.loads(run([str(env_dir / "bin" / "zpgen"), "info", "t.lhe", "--json"],
+                              cwd=tmp_path))
+    assert toy_info["channels"] == ["C12_toy", "C12_proton_toy", "H1_toy"]
+    assert [p["name"] for p in toy_info["particles"].values()] == ["toyX"]

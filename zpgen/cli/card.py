@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from zpgen.card import default_card_text, explain
+from zpgen.card import card_process, default_card_text, explain, read_card_text
 from zpgen.commands import add_card_arguments, card_from_args
 
 EPILOG = """\
@@ -13,6 +13,8 @@ examples:
   zpgen card --default > my_card.toml     the built-in MiniBooNE benchmark card
   zpgen card my_card.toml                 validate a card, print it resolved
   zpgen card --explain                    every field, its unit, range and default
+  zpgen card my_card.toml --explain       the fields of the card's process (process.name)
+  zpgen card --explain --set process.name=NAME   the fields of another process plugin
 """
 
 
@@ -21,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
         print(default_card_text(), end="")
         return 0
     if args.explain:
-        print(explain())
+        text = read_card_text(args.card) if args.card else None
+        print(explain(card_process(text, tuple(args.overrides), args.card or "<default>")))
         return 0
     card = card_from_args(args)
     print(f"# resolved card from {card.source}; masses and energies in GeV, couplings "
@@ -37,5 +40,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_card_arguments(parser)
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--default", action="store_true", help="print the built-in card")
-    group.add_argument("--explain", action="store_true", help="document every card field")
+    group.add_argument("--explain", action="store_true",
+                       help="document every card field (those of the card's process)")
     parser.set_defaults(func=run)

@@ -33,6 +33,7 @@ __all__ = [
     "WriterError",
     "column_docs",
     "event_columns",
+    "generator_description",
     "jsonable",
     "run_metadata",
 ]
@@ -137,6 +138,16 @@ def event_columns(chunk: Any) -> list[str]:
         if dtype.kind in "biuf":
             out.append(name)
     return out
+
+
+def generator_description(run_info: Mapping[str, Any]) -> str:
+    """One line on the generator and the run's process plugin (the HepMC3 tool description,
+    the LHE ``<generator>`` text); the process is the card's ``process.name``."""
+    card = run_info.get("card_dict")
+    section = card.get("process") if isinstance(card, Mapping) else None
+    process = section.get("name") if isinstance(section, Mapping) else None
+    text = "Monte Carlo generator of new-physics scattering in neutrino beams"
+    return f"{text}, process plugin {process}" if process else text
 
 
 def column_docs(columns: list[str] | tuple[str, ...] | None = None,

@@ -52,7 +52,15 @@ import numpy as np
 
 from zpgen.event_record import STATUS_DOCS, production_vertices
 
-from ._base import C_MM_PER_NS, CM2_TO_PB, AtomicWriter, WriterError, dumps, flat_particles
+from ._base import (
+    C_MM_PER_NS,
+    CM2_TO_PB,
+    AtomicWriter,
+    WriterError,
+    dumps,
+    flat_particles,
+    generator_description,
+)
 from ._text import Lines, join, take_text, text
 
 __all__ = [
@@ -82,10 +90,12 @@ PARTICLE_STATUS = {
 }
 PRIMARY_VERTEX, DECAY_VERTEX = 1, 22
 VERTEX_STATUS = {
-    PRIMARY_VERTEX: ("PrimaryVertex", "the upscattering nu T -> nu5 T (beam and target in)"),
+    PRIMARY_VERTEX: ("PrimaryVertex", "the scattering of the beam on the target (beam and "
+                                      "target in, the products of the scattering out)"),
     SEPARATION_VERTEX: ("NucleonSeparationVertex", "separation of the struck nucleon from "
                                                    "the target nucleus (V.C.1)"),
-    DECAY_VERTEX: ("DecayVertex", "decay of an intermediate particle (nu5, nu4, Z')"),
+    DECAY_VERTEX: ("DecayVertex", "decay of an intermediate particle of the process "
+                                  "(status 2) into the particles out"),
 }
 #: Citations of the generator's modelling components (G.C.3), as DOIs.
 CITATIONS = {
@@ -116,9 +126,10 @@ def fatx_per_atom_pb(sum_w: float, run_info: Mapping[str, Any]) -> float:
     ``sum_w / (POT * Phi_tot * N_atoms) * 1e36``: the expected events divided by the
     exposure, the integrated flux (nu/cm^2/POT) and the number of target atoms of the
     detector (``run_info["n_atoms"]``, e.g. 12C and 1H atoms of CH2).  Summed over the
-    channels, this is ``sum_T (n_T / N_atoms) BR_visible <sigma_T>``: the cross section of
-    an average atom of the target material, NuHepMC's "PerAtom" (G.R.6).  NaN when the
-    run document lacks the exposure.
+    channels, this is ``sum_T (n_T / N_atoms) <sigma_T>`` (each channel's flux-averaged
+    cross section as its process defines it, e.g. ``dark_neutrino``'s times the visible
+    branching ratio): the cross section of an average atom of the target material,
+    NuHepMC's "PerAtom" (G.R.6).  NaN when the run document lacks the exposure.
     """
     try:
         denom = (float(run_info["pot"]) * float(run_info["flux_total"])
@@ -299,7 +310,7 @@ class NuHepMCWriter(AtomicWriter):
         ri = pyhepmc.GenRunInfo()
         ri.tools = [(str(self.run_info.get("generator", "zpgen")),
                      str(self.run_info.get("version", "unknown")),
-                     "dark-Z' / sterile-neutrino upscattering generator")]
+                     generator_description(self.run_info))]
         ri.weight_names = ["CV"]
         at = ri.attributes
         at["NuHepMC.Version.Major"] = NUHEPMC_VERSION[0]

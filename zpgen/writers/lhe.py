@@ -57,7 +57,14 @@ import numpy as np
 
 from zpgen.event_record import STATUS_BEAM, STATUS_DECAYED, STATUS_TARGET, production_vertices
 
-from ._base import CM2_TO_PB, AtomicWriter, WriterError, dumps, flat_particles
+from ._base import (
+    CM2_TO_PB,
+    AtomicWriter,
+    WriterError,
+    dumps,
+    flat_particles,
+    generator_description,
+)
 from ._text import Lines, join, text
 from .hepmc import process_ids
 
@@ -252,7 +259,7 @@ class LHEWriter(AtomicWriter):
                                  numProcesses=len(procs))
         gen = pylhe.LHEGenerator(name=str(self.run_info.get("generator", "zpgen")),
                                  version=str(self.run_info.get("version", "unknown")),
-                                 description="dark-Z' / sterile-neutrino upscattering")
+                                 description=generator_description(self.run_info))
         return pylhe.LHEInit(initInfo=info, procInfo=procs, generators=[gen])
 
     def _finish(self, totals: Mapping[str, Any]) -> None:
