@@ -203,3 +203,15 @@ def test_unknown_nucleus_is_refused_before_any_work():
     with pytest.raises(GenerationError, match=r"no nuclear data for 'Xe131'"):
         EventGenerator(parse_card(None, ["detector.name=truth"]), n_events=10,
                        detector_plugin=XenonDetector())
+
+
+def test_ch2_material_gives_the_four_channels_of_the_paper():
+    # PHYSICS.md, "The process": per CH2, one 12C nucleus (6 p, 6 n) and two free protons
+    process = DarkNeutrinoProcess.from_card(parse_card(None))
+    det = TruthDetector()
+    names, targets = channel_targets(process, det)
+    n_ch2 = det.material()["C12"]
+    assert det.material()["H1"] == 2 * n_ch2
+    assert names == tuple(xsec.CHANNELS)
+    assert targets == {"C12_coherent": n_ch2, "C12_proton": 6 * n_ch2,
+                       "C12_neutron": 6 * n_ch2, "H1_proton": 2 * n_ch2}
