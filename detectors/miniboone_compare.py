@@ -136,8 +136,9 @@ def _iter_columns(path: Path, columns: tuple[str, ...], optional: tuple[str, ...
 
 
 def read_prediction(path: str | os.PathLike[str], edges_GeV: npt.ArrayLike,
-                    shape_columns: bool = False) -> Prediction:
-    """Signal per E_QE bin: sum of ``w * w_eff * passes`` by reconstructed ``E_QE``.
+                    shape_columns: bool = False, scale: float = 1.0) -> Prediction:
+    """Signal per E_QE bin: sum of ``scale * w * w_eff * passes`` by reconstructed ``E_QE``
+    (``scale``: 1 / the file's weight share for one job of a job array, else 1).
 
     Raises :class:`CompareError` naming missing columns or an unreadable file.
     """
@@ -154,6 +155,8 @@ def read_prediction(path: str | os.PathLike[str], edges_GeV: npt.ArrayLike,
     shape_w: list[FloatArray] = []
     for cols in chunks:
         w = np.asarray(cols["w"], dtype=np.float64)
+        if scale != 1.0:
+            w = w * scale
         weight = w * np.asarray(cols["w_eff"], dtype=np.float64) \
             * np.asarray(cols["passes"], dtype=bool)
         eqe = np.asarray(cols["E_QE"], dtype=np.float64)
@@ -295,9 +298,6 @@ def compare(path: str | os.PathLike[str], data_release: str | os.PathLike[str],
         release = MiniBooNERelease.from_directory(data_dir)
     except ReleaseError as exc:
         raise CompareError(str(exc)) from exc
-    pred = read_prediction(path, release.edges_GeV, shape_columns=shapes)
-    fit = fit_signal_strength(pred.signal, release, stat)
-    at_one = chi2(pred.signal, release, stat)
     warnings = []
     meta: dict[str, Any] = {}
     try:
@@ -306,6 +306,17 @@ def compare(path: str | os.PathLike[str], data_release: str | os.PathLike[str],
         meta = read_metadata(path)["run_info"]
     except Exception as exc:  # metadata is informative only
         warnings.append(f"run metadata not readable ({exc})")
+    share = float(meta.get("weight_share", 1.0) or 1.0)
+    if not (0.0 < share <= 1.0):
+        raise CompareError(f"{path}: weight_share {share!r} in its metadata is not in (0, 1]")
+    if share < 1.0:
+        warnings.append(f"the file is one job of a {round(1.0 / share)}-job array (its w carry "
+                        f"{share:.4g} of the exposure); the prediction scales them by "
+                        f"{1.0 / share:.6g} (merge or chain the job files for the full "
+                        "statistics)")
+    pred = read_prediction(path, release.edges_GeV, shape_columns=shapes, scale=1.0 / share)
+    fit = fit_signal_strength(pred.signal, release, stat)
+    at_one = chi2(pred.signal, release, stat)
     pot = meta.get("pot")
     if isinstance(pot, int | float) and abs(pot / RELEASE_POT - 1.0) > 1e-6:
         warnings.append(f"the file's exposure is {pot:g} POT, the release's {RELEASE_POT:g} "

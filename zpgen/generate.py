@@ -31,6 +31,11 @@ nu_light e+e-, see :mod:`zpgen.processes.decay_chain`.)
     Summing ``w_xsec`` over several channels adds cross sections per different targets;
     select one channel (``events.channel == k``) to read a cross section.
 
+In a job array (``n_jobs = K``) every job multiplies ``w`` and ``w_xsec`` by its share of
+the exposure, ``weight_share = 1 / K``: the K job files chain (TChain,
+``uproot.concatenate``) and their sums are the sums above.  The run summary (and so every
+file's totals, NuHepMC FATX, LHE XWGTUP) keeps the estimates of the full exposure.
+
 Randomness (docs/architecture.md, "Randomness")
 -----------------------------------------------
 One root ``SeedSequence(seed)``; VEGAS of channel ``i`` uses spawn key ``(0, i)`` (shared by
@@ -201,7 +206,9 @@ class RunSummary:
             "weights": {
                 "w": "sum = expected signal events for the exposure (POT x targets x flux x "
                      "sigma, sigma as the process defines it, e.g. including a visible "
-                     "branching ratio), before detector efficiency w_eff",
+                     "branching ratio), before detector efficiency w_eff; times "
+                     "weight_share (1/K) in a job of a K-job array, so that the K files "
+                     "chain",
                 "w_xsec": "sum over a channel's events = flux-averaged cross section of the "
                           "process (cm^2 per target particle of that channel)",
             },
@@ -324,6 +331,10 @@ class EventGenerator:
         self.progress = bool(progress)
         self.job_index = int(job_index)
         self.n_jobs = n_jobs
+        #: Share of the exposure the events of this run carry: 1 / n_jobs in a job array
+        #: (the job files chain: their sums of w add up to the expected events), else 1.
+        #: The run summary's sums and errors stay those of the full exposure.
+        self.weight_share = 1.0 / n_jobs if n_jobs is not None else 1.0
         self.threads = int(threads)
         self.nitn, self.neval, self.nitn_final = int(nitn), int(neval), int(nitn_final)
         if grid is not None:
@@ -413,6 +424,7 @@ class EventGenerator:
             "n_atoms": float(sum(atoms.values())),
             "histograms": [spec.as_dict() for spec in
                            getattr(self.detector, "histograms", list)()],
+            "weight_share": self.weight_share,
             "event_weights": ({"unweighted": True, "mode": self.unweighter.mode,
                                "note": "every event has the same w (expected events / N)"}
                               if self.unweighter is not None else {"unweighted": False}),
@@ -593,9 +605,13 @@ class EventGenerator:
         tally_F = F[sel].copy()
         np.multiply(F, s.pot * s.targets[piece.name], out=F)
         w, wx = F[sel], w_xsec[sel]
-        return block, (piece.name, int(tally_F.size), float(tally_F.sum()),
-                       float(np.dot(tally_F, tally_F)), float(w.sum()), float(wx.sum()),
-                       int(np.count_nonzero(tally_F == 0.0)))
+        sums = (piece.name, int(tally_F.size), float(tally_F.sum()),
+                float(np.dot(tally_F, tally_F)), float(w.sum()), float(wx.sum()),
+                int(np.count_nonzero(tally_F == 0.0)))
+        if self.weight_share != 1.0:  # a job of an array: its share of the exposure
+            np.multiply(F, self.weight_share, out=F)
+            np.multiply(w_xsec, self.weight_share, out=w_xsec)
+        return block, sums
 
     def _detect_piece(self, buf: ChunkBuffer, piece: _Piece, block: ChunkBuffer) -> None:
         """Detector response of a whole block (on its flat columns, in place); its rows of

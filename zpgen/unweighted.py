@@ -362,7 +362,8 @@ class Unweighter:
                     while lo < used:
                         take = min(used - lo, buf.capacity - filled)
                         buf.copy_flat(trial.events, filled, slice(lo, lo + take))
-                        buf.event["w_xsec"][filled:filled + take] = w_xsec
+                        buf.event["w_xsec"][filled:filled + take] = (
+                            w_xsec * engine.weight_share)
                         filled += take
                         lo += take
                         if filled == buf.capacity:
@@ -382,7 +383,7 @@ class Unweighter:
             self._record()
 
     def _finish(self, buf: ChunkBuffer, n: int, w_event: float) -> ak.Array:
-        buf.event["w"][:n] = w_event
+        buf.event["w"][:n] = w_event * self.engine.weight_share
         if self.mode == "selected":
             eff = buf.column("w_eff", np.float64)
             buf.column("w_eff_detector", np.float64)[:n] = eff[:n]

@@ -171,7 +171,9 @@ def test_every_format_says_unweighted(tmp_path):
 
 def test_job_array_and_merge_keep_one_weight(tmp_path, fast_grid):
     """Two unweighted jobs of one grid (2000 and 3000 events) merge into 5000 events of one
-    weight whose sum is the jobs' common expectation."""
+    weight whose sum is the jobs' common expectation: each job of the 2-job array carries
+    half the exposure (weight share 1/2), so the job files' sums are equal and add up to
+    it."""
     paths = []
     for job, n in ((0, 2000), (1, 3000)):
         path = tmp_path / f"j{job}.root"
@@ -189,7 +191,7 @@ def test_job_array_and_merge_keep_one_weight(tmp_path, fast_grid):
     with uproot.open(out) as f:
         w = f["events"]["w"].array(library="np")
     assert w.size == 5000 and np.all(np.isclose(w, w[0], rtol=1e-14))
-    assert w.sum() == pytest.approx(sums[0], rel=1e-12)
+    assert w.sum() == pytest.approx(sums[0] + sums[1], rel=1e-12)
     weighted = tmp_path / "weighted.root"
     assert main(["generate", "--grid", str(fast_grid), "--job-index", "2", "-n", "500", "-q",
                  "-o", str(weighted)]) == 0

@@ -62,8 +62,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"generator       {info.get('generator', '?')} {info.get('version', '?')}")
     print(f"seed            {info.get('seed')}"
           + (f"  job index {info['job_index']}" if info.get("job_index") is not None else ""))
-    if info.get("n_jobs"):
-        print(f"merged jobs     {info['n_jobs']}")
+    share = float(info.get("weight_share", 1.0) or 1.0)
+    if info.get("merged_from"):
+        print(f"merged jobs     {info.get('n_jobs', len(info['merged_from']))}")
+    elif share < 1.0:
+        print(f"job array       job {info.get('job_index')} of {info.get('n_jobs')}: its w carry "
+              f"{share:.6g} of the exposure (chain or merge all the job files)")
     if info.get("command"):
         print(f"command         {info['command']}")
     print(f"POT             {info.get('pot', '?')}")

@@ -36,6 +36,7 @@ __all__ = [
     "generator_description",
     "jsonable",
     "run_metadata",
+    "weight_share",
 ]
 
 #: 1 pb = 1e-36 cm^2, so sigma[pb] = sigma[cm^2] * CM2_TO_PB.
@@ -54,7 +55,8 @@ PARTICLE_FIELDS = ("pdg", "status", "mother", "E", "px", "py", "pz", "x", "y", "
 #: Unit and meaning of every known column (event level, then ``particles.*``).
 COLUMN_DOCS: dict[str, tuple[str, str]] = {
     "w": ("events", "CV weight: expected number of events for the exposure; "
-                    "sum over the file = expected events"),
+                    "sum over the file = expected events (times weight_share, 1/K, in a "
+                    "job of a K-job array: the K job files chain)"),
     "w_xsec": ("cm^2", "cross-section weight; sum over the file = flux-averaged cross section"),
     "channel": ("", "channel index into run_info['channels']"),
     "E_nu": ("GeV", "true neutrino energy"),
@@ -163,6 +165,17 @@ def column_docs(columns: list[str] | tuple[str, ...] | None = None,
         unit, doc = COLUMN_DOCS.get(name, ("", ""))
         out[name] = {"unit": str(units.get(name, unit)), "doc": doc}
     return out
+
+
+def weight_share(run_info: Mapping[str, Any]) -> float:
+    """The share of the exposure a file's weights carry (``run_info["weight_share"]``): 1 / K
+    for a job of a K-job array (``zpgen generate --n-jobs K``; the job files chain, their
+    sums of ``w`` add up to the expected events), 1 otherwise (and for files without the
+    key).  ``ValueError`` unless it lies in (0, 1]."""
+    share = float(run_info.get("weight_share", 1.0) or 1.0)
+    if not (0.0 < share <= 1.0):
+        raise ValueError(f"run_info weight_share must lie in (0, 1], got {share!r}")
+    return share
 
 
 def run_metadata(run_info: Mapping[str, Any], totals: Mapping[str, Any] | None,

@@ -60,6 +60,7 @@ from ._base import (
     dumps,
     flat_particles,
     generator_description,
+    weight_share,
 )
 from ._text import Lines, join, take_text, text
 
@@ -123,7 +124,9 @@ def process_ids(channels: Sequence[str]) -> dict[str, int]:
 def fatx_per_atom_pb(sum_w: float, run_info: Mapping[str, Any]) -> float:
     """Flux-averaged total cross section per target atom (pb) of events summing to ``sum_w``.
 
-    ``sum_w / (POT * Phi_tot * N_atoms) * 1e36``: the expected events divided by the
+    ``sum_w / (s * POT * Phi_tot * N_atoms) * 1e36`` (``s = run_info["weight_share"]``,
+    1 / K for a job of a K-job array, whose w carry its share of the exposure, else 1):
+    the expected events divided by the
     exposure, the integrated flux (nu/cm^2/POT) and the number of target atoms of the
     detector (``run_info["n_atoms"]``, e.g. 12C and 1H atoms of CH2).  Summed over the
     channels, this is ``sum_T (n_T / N_atoms) <sigma_T>`` (each channel's flux-averaged
@@ -133,7 +136,7 @@ def fatx_per_atom_pb(sum_w: float, run_info: Mapping[str, Any]) -> float:
     """
     try:
         denom = (float(run_info["pot"]) * float(run_info["flux_total"])
-                 * float(run_info["n_atoms"]))
+                 * float(run_info["n_atoms"])) * weight_share(run_info)
     except (KeyError, TypeError, ValueError):
         return math.nan
     return sum_w / denom * CM2_TO_PB if denom > 0 else math.nan

@@ -64,6 +64,7 @@ from ._base import (
     dumps,
     flat_particles,
     generator_description,
+    weight_share,
 )
 from ._text import Lines, join, text
 from .hepmc import process_ids
@@ -100,9 +101,11 @@ def lhe_format() -> Any:
 
 
 def xwgtup_per_w(run_info: Mapping[str, Any]) -> float:
-    """``XWGTUP / w`` of a file (module docstring): ``N * 1e36 / (POT Phi_tot N_atoms)``."""
+    """``XWGTUP / w`` of a file (module docstring): ``N * 1e36 / (POT Phi_tot N_atoms
+    s)`` with ``s = run_info["weight_share"]`` (1 / K for a job of a K-job array, whose w
+    carry its share of the exposure): every file's XWGTUP average to the cross section."""
     try:
-        n = int(run_info["n_events"])
+        n = int(run_info["n_events"]) / weight_share(run_info)
         denom = (float(run_info["pot"]) * float(run_info["flux_total"])
                  * float(run_info["n_atoms"]))
     except (KeyError, TypeError, ValueError) as exc:

@@ -2,15 +2,20 @@
 
 Convention
 ----------
-Each job normalises its own weights to the *full* exposure: its ``w`` sum to the expected
-number of events and its ``w_xsec`` to the flux-averaged cross section.  Merging n jobs
-therefore divides ``w`` and ``w_xsec`` by n, so that the merged sum of ``w`` equals the
-mean of the inputs' sums (and likewise for ``w_xsec``); ``n_events`` adds up.  Unweighted
-jobs (every event ``w = R / N_job``) are scaled by ``N_job / N_total`` instead, so every
-merged event has the same weight ``R / N_total``; weighted and unweighted inputs are not
-mixed.  The
-merged totals are the means of the inputs' ``sum_w``, ``sum_w_xsec``,
-``expected_events`` and per-channel ``sigma_cm2``; their Monte Carlo errors
+A job's weights carry the share ``s`` of the exposure recorded in its metadata
+(``run_info["weight_share"]``, :func:`zpgen.writers._base.weight_share`): ``1 / K`` for a
+job of a K-job array (``--n-jobs K``: the job files chain directly, their sums of ``w`` add
+up to the expected events), 1 for a run that normalised its weights to the full exposure
+(a plain run, or a file written before weight shares existed).  Merging n inputs gives
+every input the weight ``1 / n`` of the merged estimate: an input's ``w`` and ``w_xsec``
+are multiplied by ``1 / (n s)`` (1 for all K jobs of an array, so the weights are then
+copied unchanged), and the merged sum of ``w`` is the mean of the inputs' full-exposure
+estimates; ``n_events`` adds up.  Unweighted jobs (every event ``w = s R / N_job``) are
+multiplied by ``N_job / (N_total s)`` instead, so every merged event has the same weight
+``R / N_total``; weighted and unweighted inputs are not mixed.  The merged file carries
+the whole exposure (``weight_share`` 1).  The merged totals are the means of the inputs'
+full-exposure ``sum_w``, ``sum_w_xsec``, ``expected_events`` and per-channel
+``sigma_cm2``; their Monte Carlo errors
 (``expected_events_err``, per-channel ``sigma_err_cm2``) are those of a mean of independent
 estimates, ``sqrt(sum err_i^2)/n`` (the jobs draw independent events, from a shared grid
 or not), so that ``zpgen compare-lhe`` and the cross-section tables keep them.
@@ -38,6 +43,7 @@ import numpy as np
 
 from zpgen.card import card_differences
 
+from ._base import weight_share
 from .read import check_input_file, format_of, iter_chunks, read_metadata
 
 __all__ = ["IGNORED_CARD_KEYS", "MergeError", "merge_files"]
@@ -191,8 +197,8 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
     factors = _weight_factors(inputs, infos)
 
     def mean_of(key: str) -> float | None:
-        vals = [t.get(key, i.get("written", {}).get(key)) for t, i in zip(tots, infos,
-                                                                         strict=True)]
+        vals = [t.get(key, _full_exposure(i.get("written", {}).get(key), i))
+                for t, i in zip(tots, infos, strict=True)]
         if any(v is None for v in vals):
             return None
         return float(np.mean([float(v) for v in vals]))
@@ -235,11 +241,13 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
          "sum_w": i.get("written", {}).get("sum_w")}
         for p, i in zip(inputs, infos, strict=True)]
     run_info["n_jobs"] = n_jobs
+    run_info["weight_share"] = 1.0
     run_info["weight_convention"] = (
-        "merged w = w / n_jobs and w_xsec = w_xsec / n_jobs: every job's w sum to the full "
-        "expected events, so the merged sum of w is the mean of the jobs' sums"
+        "merged w = w / (n_jobs s) and w_xsec likewise, s the weight share of the job "
+        "(1/K in a K-job array, else 1): the merged sum of w is the mean of the jobs' "
+        "estimates of the expected events"
         if not dict(infos[0].get("event_weights", {}) or {}).get("unweighted") else
-        "unweighted jobs: merged w = w N_job / N_total (every event the same weight, "
+        "unweighted jobs: merged w = w N_job / (N_total s) (every event the same weight, "
         "expected events / N_total); w_xsec likewise")
 
     n = 0
@@ -256,10 +264,14 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
 
 
 def _weight_factors(inputs: Sequence[Any], infos: Sequence[Mapping[str, Any]]
-                    ) -> list[tuple[int, int]]:
+                    ) -> list[tuple[float, float]]:
     """Factor ``(numerator, denominator)`` of each input's weights (module docstring):
-    ``1 / n_jobs`` for weighted jobs; ``N_job / N_total`` for unweighted ones, so that every
-    merged event keeps one weight."""
+    ``1 / (n s)`` for weighted jobs, ``N_job / (N_total s)`` for unweighted ones (so that
+    every merged event keeps one weight), ``s`` the input's weight share."""
+    try:
+        shares = [weight_share(i) for i in infos]
+    except ValueError as exc:
+        raise MergeError(str(exc)) from None
     kinds = [dict(i.get("event_weights", {}) or {}) for i in infos]
     modes = {(bool(k.get("unweighted")), k.get("mode")) for k in kinds}
     if len(modes) > 1:
@@ -269,19 +281,34 @@ def _weight_factors(inputs: Sequence[Any], infos: Sequence[Mapping[str, Any]]
         raise MergeError(f"inputs mix weighted and unweighted events ({desc}); merge files "
                          "of one kind")
     if not kinds[0].get("unweighted"):
-        return [(1, len(inputs))] * len(inputs)
+        return [_unit_if_close(1.0, len(inputs) * s) for s in shares]
     counts = [int(dict(i.get("written", {}) or {}).get("n_events", 0)) for i in infos]
     total = sum(counts)
     if total <= 0:
         raise MergeError("unweighted inputs without events cannot be merged")
-    return [(c, total) for c in counts]
+    return [_unit_if_close(float(c), total * s) for c, s in zip(counts, shares, strict=True)]
 
 
-def _rescale(chunk: Any, factor: tuple[int, int]) -> Any:
-    """The chunk with w and w_xsec multiplied by ``num / den`` (the merge convention)."""
+def _full_exposure(value: Any, info: Mapping[str, Any]) -> Any:
+    """A sum the writer counted over a file's events, scaled to the full exposure (divided
+    by the file's weight share); ``None`` stays ``None``."""
+    return None if value is None else float(value) / weight_share(info)
+
+
+def _unit_if_close(num: float, den: float) -> tuple[float, float]:
+    """``(1, 1)`` for a factor within rounding of 1 (K jobs of share 1/K: K * (1/K) need not
+    be 1.0 exactly in floating point), so that such weights are copied bit for bit."""
+    return (1.0, 1.0) if abs(num / den - 1.0) < 1e-12 else (num, den)
+
+
+def _rescale(chunk: Any, factor: tuple[float, float]) -> Any:
+    """The chunk with w and w_xsec multiplied by ``num / den`` (the merge convention); the
+    chunk itself when the factor is 1 (all the jobs of an array)."""
     import awkward as ak
 
     num, den = factor
+    if num == den:
+        return chunk
     fields = {k: chunk[k] for k in chunk.fields}
     fields["w"] = chunk["w"] * num / den
     fields["w_xsec"] = chunk["w_xsec"] * num / den
