@@ -276,8 +276,14 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
              dask_processes: bool = True, job_dir: str | os.PathLike[str] | None = None,
              keep_jobs: bool = False, seed: int | None = None, chunk_size: int = 20_000,
              detector: bool = True, threads: int | None = None,
-             overwrite: bool = False, command: str | None = None) -> dict[str, Any]:
+             overwrite: bool = False, command: str | None = None,
+             merge: bool = True) -> dict[str, Any]:
     """Run ``n_jobs`` jobs of ``grid`` on an executor and merge them into ``output``.
+
+    With ``merge=False`` the K job files are the result (their weights carry 1/K of the
+    exposure each, so they chain as they are; no merged file is written, which saves the
+    merge's decompression and rewrite of every event); they are kept only if every job
+    succeeded.
 
     ``n_events`` is the total, shared by :func:`split_events`.  ``threads`` per job defaults
     to the cores divided by the concurrent jobs.  Per-job files go to ``job_dir`` (default:
@@ -299,10 +305,11 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
     load_grid(grid_path)  # fail early (and clearly) before any job starts
     sizes = split_events(n_events, n_jobs)
     out = Path(output)
-    try:
-        check_output_path(out, overwrite=overwrite, inputs={"grid": grid_path})
-    except OutputError as exc:
-        raise JobsError(str(exc)) from None
+    if merge:
+        try:
+            check_output_path(out, overwrite=overwrite, inputs={"grid": grid_path})
+        except OutputError as exc:
+            raise JobsError(str(exc)) from None
     paths = job_paths(output, n_jobs, job_dir)
     if job_dir is not None:
         Path(job_dir).mkdir(parents=True, exist_ok=True)
@@ -321,6 +328,7 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
              for j in range(n_jobs)]
     job = run_job_in_worker if executor == "processes" else run_job
     results: list[dict[str, Any]] = []
+    done = False
     try:
         with make_executor(executor, workers, scheduler, dask_processes) as ex:
             futures: list[Future[Any]] = []
@@ -331,13 +339,30 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
             except BaseException:
                 _stop_jobs(futures, stop_file, ex)
                 raise
-        if n_jobs == 1:
+        if not merge:
+            totals = _mean_totals(paths)
+        elif n_jobs == 1:
             tempfiles.publish(paths[0], out)
             from .writers.read import read_metadata
             totals = dict(read_metadata(out)["run_info"].get("totals") or {})
         else:
             totals = merge_files(out, [os.fspath(p) for p in paths], overwrite=True)
+        done = True
     finally:
-        _clean_up(paths, out, stop_file, keep_jobs)
+        _clean_up(paths, out, stop_file, keep_jobs or (done and not merge))
     return {"jobs": results, "totals": totals, "seconds": time.perf_counter() - start,
-            "executor": executor, "threads_per_job": threads}
+            "executor": executor, "threads_per_job": threads,
+            "files": [] if merge else [os.fspath(p) for p in paths]}
+
+
+def _mean_totals(paths: list[Path]) -> dict[str, Any]:
+    """Totals of a set of unmerged job files: events add up, the full-exposure estimates
+    (sum_w, expected_events) are averaged."""
+    from .writers.read import read_metadata
+
+    tots = [dict(read_metadata(p)["run_info"].get("totals") or {}) for p in paths]
+    out: dict[str, Any] = {"n_events": sum(int(t.get("n_events", 0)) for t in tots)}
+    for key in ("sum_w", "expected_events"):
+        if all(key in t for t in tots):
+            out[key] = sum(float(t[key]) for t in tots) / len(tots)
+    return out

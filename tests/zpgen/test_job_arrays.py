@@ -114,3 +114,22 @@ def test_compare_scales_one_job_file_to_the_exposure(jobs, miniboone_data):
     selected = float(np.sum((cols["w"] * cols["w_eff"] * cols["passes"])[reconstructed]))
     assert result["signal_events_selected"] == pytest.approx(K * selected, rel=1e-12)
     assert any("3-job array" in w for w in result["warnings"])
+
+
+def test_run_jobs_without_merge_leaves_chainable_job_files(fast_grid, tmp_path, capsys):
+    merged = tmp_path / "merged.root"
+    assert main(["run-jobs", "--grid", str(fast_grid), "-n", "3000", "--n-jobs", "2",
+                 "--executor", "local", "-q", "-o", str(merged)]) == 0
+    out = tmp_path / "nomerge" / "run.root"
+    out.parent.mkdir()
+    assert main(["run-jobs", "--grid", str(fast_grid), "-n", "3000", "--n-jobs", "2",
+                 "--executor", "local", "--no-merge", "-o", str(out)]) == 0
+    assert "chain them" in capsys.readouterr().err
+    assert not out.exists()
+    files = sorted(out.parent.glob("run.job*.root"))
+    assert [f.name for f in files] == ["run.job0000.root", "run.job0001.root"]
+    chained = uproot.concatenate([f"{f}:events" for f in files], ["w"], library="np")["w"]
+    w = uproot.open(merged)["events"]["w"].array(library="np")
+    np.testing.assert_array_equal(chained, w)  # the same events, the same weights
+    assert main(["run-jobs", "--grid", str(fast_grid), "-n", "3000", "--n-jobs", "2",
+                 "--no-merge", "--keep-jobs", "-o", str(tmp_path / "x.root")]) == 2

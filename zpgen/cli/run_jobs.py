@@ -17,16 +17,20 @@ from .generate import DEFAULT_CHUNK, add_adapt_arguments, check_output
 
 EPILOG = """\
 Runs K independent jobs (SeedSequence spawn key = job index) from one adapted grid, writes
-one file per job and merges them into OUT (merged w = w / K, so sum(w) is the expected
-number of events; see `zpgen merge`). Without --grid the card is adapted first (in this
-process) into a temporary grid. -n is the total number of events, shared evenly by the jobs.
-The merged file does not depend on the executor, the number of workers or threads.
-SIGTERM, SIGHUP or Ctrl-C stop every job (workers included) and remove the temporaries,
-the job files (unless --keep-jobs) and the temporary grid; a job file that exists before
-the run is refused, never replaced.
+one file per job and merges them into OUT (each job's w carry 1/K of the exposure, so the
+merged sum(w) is the expected number of events; see `zpgen merge`). With --no-merge the K
+job files OUT.job0000... are the output: they chain as they are (TChain,
+uproot.concatenate), and the merge's rewrite of every event is saved (they are kept only
+if every job succeeded). Without --grid the card is adapted first (in this process) into a
+temporary grid. -n is the total number of events, shared evenly by the jobs. The merged
+file does not depend on the executor, the number of workers or threads. SIGTERM, SIGHUP
+or Ctrl-C stop every job (workers included) and remove the temporaries, the job files
+(unless --keep-jobs) and the temporary grid; a job file that exists before the run is
+refused, never replaced.
 
 examples:
   zpgen run-jobs --grid grid.zpg -n 2000000 --n-jobs 8 -o all.root
+  zpgen run-jobs --grid grid.zpg -n 2000000 --n-jobs 2 --no-merge -o run.root
   zpgen run-jobs my_card.toml -n 1000000 --n-jobs 4 --executor processes --workers 2 -o all.root
   zpgen run-jobs --grid grid.zpg -n 1e7 --n-jobs 100 --executor dask \\
       --scheduler tcp://scheduler:8786 --job-dir /shared/jobs -o all.root
@@ -71,14 +75,18 @@ def _validate(args: argparse.Namespace, card: Card) -> Path:
         except ValueError as exc:
             raise CardError(f"--{exc}") from None
     output = Path(args.output)
-    check_output(output, args.overwrite, inputs=run_inputs(args, card))
+    if args.no_merge and args.keep_jobs:
+        raise CardError("--keep-jobs: with --no-merge the job files are the output (kept); "
+                        "drop one of the two")
+    if not args.no_merge:
+        check_output(output, args.overwrite, inputs=run_inputs(args, card))
     if args.job_dir is not None and not Path(args.job_dir).parent.is_dir():
         raise CardError(f"--job-dir: parent of {args.job_dir!r} does not exist")
     for path in job_paths(output, args.n_jobs, args.job_dir):
         if os.path.lexists(path):
             raise CardError(f"--job-dir: job file {str(path)!r} exists (from an earlier "
                             "run?); remove it, or choose another --job-dir or OUT")
-    copies = 1 if args.n_jobs == 1 else 2  # the job files, then the merged file
+    copies = 1 if args.n_jobs == 1 or args.no_merge else 2  # job files, then the merged file
     check_limits(run_limits.check_disk, output.parent, args.n_events, copies, flag="--n-events")
     return output
 
@@ -120,13 +128,16 @@ def run(args: argparse.Namespace) -> int:
                               scheduler=args.scheduler, job_dir=args.job_dir,
                               keep_jobs=args.keep_jobs, seed=args.seed,
                               chunk_size=args.chunk_size, detector=not args.no_detector,
-                              threads=args.threads, overwrite=args.overwrite)
+                              threads=args.threads, overwrite=args.overwrite,
+                              merge=not args.no_merge)
         except (JobsError, GridError) as exc:
             raise CardError(str(exc)) from None
     if not args.quiet:
         t = result["totals"]
+        where = (f"{len(result['files'])} job files {result['files'][0]} ... (chain them)"
+                 if result["files"] else str(output))
         print(f"zpgen run-jobs: {args.n_jobs} jobs on {args.executor} "
-              f"({result['threads_per_job']} threads each) -> {output}: "
+              f"({result['threads_per_job']} threads each) -> {where}: "
               f"{t.get('n_events')} events, sum w = {t.get('sum_w', float('nan')):.6g} "
               f"expected events, {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
@@ -157,6 +168,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="folder of the per-job files (default: next to OUT)")
     parser.add_argument("--keep-jobs", action="store_true",
                         help="keep the per-job files after merging")
+    parser.add_argument("--no-merge", action="store_true",
+                        help="write no merged OUT: keep the K job files (OUT.job0000...), "
+                             "whose weights carry 1/K of the exposure each, so they chain "
+                             "as they are (TChain, uproot.concatenate); skips the merge's "
+                             "rewrite of every event")
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, metavar="N",
                         help="events per chunk held in memory (default %(default)s)")
     parser.add_argument("--no-detector", action="store_true",
