@@ -72,12 +72,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"command         {info['command']}")
     print(f"POT             {info.get('pot', '?')}")
     print(f"events          {wr.get('n_events', tot.get('n_events'))}")
-    print(f"sum of w        {wr.get('sum_w')} expected events"
-          + (f" (run total {tot['sum_w']})" if "sum_w" in tot and tot["sum_w"] != wr.get("sum_w")
-             else ""))
+    if share < 1.0 and "sum_w" in tot:
+        print(f"sum of w        {wr.get('sum_w')} expected events (share {share:.6g} of this "
+              f"job's estimate {tot['sum_w']})")
+    else:
+        print(f"sum of w        {wr.get('sum_w')} expected events"
+              + (f" (run total {tot['sum_w']})"
+                 if "sum_w" in tot and tot["sum_w"] != wr.get("sum_w") else ""))
     if "expected_events" in tot:
         print(f"expected events {tot['expected_events']}")
-    print(f"sum of w_xsec   {wr.get('sum_w_xsec')} cm^2 (flux-averaged cross section)")
+    print(f"sum of w_xsec   {wr.get('sum_w_xsec')} cm^2 (flux-averaged cross section"
+          + (f", times the share {share:.6g})" if share < 1.0 else ")"))
     sig = tot.get("sigma_cm2") or {}
     chans = info.get("channels") or []
     print("channels")
