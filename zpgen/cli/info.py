@@ -19,6 +19,15 @@ cm^2 (sum of w_xsec = flux-averaged cross section), POT in protons on target.
 """
 
 
+def _same(a: object, b: object) -> bool:
+    """Two sums equal but for the order of their additions (relative 1e-9)."""
+    try:
+        x, y = float(a), float(b)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return abs(x - y) <= 1e-9 * max(abs(x), abs(y))
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "info", help="print the run metadata stored in an output file",
@@ -78,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"sum of w        {wr.get('sum_w')} expected events"
               + (f" (run total {tot['sum_w']})"
-                 if "sum_w" in tot and tot["sum_w"] != wr.get("sum_w") else ""))
+                 if "sum_w" in tot and not _same(tot["sum_w"], wr.get("sum_w")) else ""))
     if "expected_events" in tot:
         print(f"expected events {tot['expected_events']}")
     print(f"sum of w_xsec   {wr.get('sum_w_xsec')} cm^2 (flux-averaged cross section"
