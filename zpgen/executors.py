@@ -270,6 +270,21 @@ def _clean_up(paths: list[Path], output: Path, stop_file: Path, keep_jobs: bool)
         tempfiles.remove_quietly(stop_file)
 
 
+def _wait_for(futures: list[Future[Any]]) -> list[Any]:
+    """The futures' results, in order; checks every second for a stop that a finaliser
+    swallowed (:func:`zpgen.signals.check`) while waiting."""
+    from concurrent.futures import FIRST_EXCEPTION, wait
+
+    pending = set(futures)
+    while pending:
+        signals.check()
+        done, pending = wait(pending, timeout=1.0, return_when=FIRST_EXCEPTION)
+        for f in done:
+            if f.exception() is not None:
+                raise f.exception()  # type: ignore[misc]
+    return [f.result() for f in futures]
+
+
 def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
              output: str | os.PathLike[str], *, executor: str = "processes",
              workers: int | None = None, scheduler: str | None = None,
@@ -335,7 +350,7 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
             try:
                 for spec in specs:
                     futures.append(ex.submit(job, spec))
-                results = [f.result() for f in futures]
+                results = _wait_for(futures)
             except BaseException:
                 _stop_jobs(futures, stop_file, ex)
                 raise

@@ -95,7 +95,7 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
     writer = writer_for_path(output, fmt)
     with writer:
         writer.open(output, run_document(card, stream.engine, grid, n_jobs, command))
-        chunks = stream if stop_check is None else _checked(stream, stop_check)
+        chunks = _checked(stream, stop_check)
         write_stream(chunks, writer, threaded=writer_thread)
         summary = stream.summary
         info = summary.as_dict()
@@ -113,7 +113,14 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
     return summary
 
 
-def _checked(chunks: Iterator[Any], stop_check: Callable[[], None]) -> Iterator[Any]:
+def _checked(chunks: Iterator[Any], stop_check: Callable[[], None] | None
+             ) -> Iterator[Any]:
+    """The chunks, with a stop check before each: a stop a finaliser swallowed
+    (:func:`zpgen.signals.check`) and the caller's ``stop_check``."""
+    from zpgen import signals
+
     for chunk in chunks:
-        stop_check()
+        signals.check()
+        if stop_check is not None:
+            stop_check()
         yield chunk

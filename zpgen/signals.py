@@ -15,6 +15,13 @@ one can interrupt the cleanup of the first.  Within :func:`stop_on_signals` (ent
   temporaries) a signal is held back and acted on at the end of the section, so a stop
   never falls between creating a file and recording that it must be removed.
 
+A :class:`Stop` raised while the interpreter runs a finaliser (``__del__``, a weakref
+callback: Numba's and llvmlite's objects have them) cannot propagate: Python reports it
+as "Exception ignored" and carries on.  Inside :func:`stop_on_signals` such a swallowed
+stop is recorded instead of printed, and :func:`check`, called at the engine's safe points
+(every chunk generated or written, every second while ``run-jobs`` waits for its jobs),
+raises it again, so no stop is lost.
+
 The exit status of a stopped command is ``128 + signal number`` (130 SIGINT, 143 SIGTERM,
 129 SIGHUP), as for a process killed by the signal.
 """
@@ -24,11 +31,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
-__all__ = ["STOP_SIGNALS", "Stop", "deferred", "die_by", "stop_on_signals", "stopping"]
+__all__ = ["STOP_SIGNALS", "Stop", "check", "deferred", "die_by", "stop_on_signals",
+           "stopping"]
 
 #: The signals that stop a run cleanly (SIGHUP where the platform has it).
 STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
@@ -61,6 +71,7 @@ class _State:
         self.stopping: int | None = None
         self.deferred = 0            # nesting of deferred() in the main thread
         self.pending: int | None = None
+        self.swallowed: int | None = None  # a Stop a finaliser swallowed (module docstring)
 
 
 _STATE = _State()
@@ -85,6 +96,26 @@ def stopping() -> int | None:
     return _STATE.stopping
 
 
+def check() -> None:
+    """Raise again a :class:`Stop` that a finaliser swallowed (module docstring); nothing
+    otherwise.  Cheap: call it at every safe point of a long loop (main thread)."""
+    if _STATE.swallowed is not None and _in_main_thread():
+        signum, _STATE.swallowed = _STATE.swallowed, None
+        raise Stop(signum)
+
+
+def _unraisable_hook(previous: Any) -> Any:
+    """A ``sys.unraisablehook`` that records a swallowed :class:`Stop` and passes anything
+    else to ``previous``."""
+    def hook(unraisable: Any) -> None:
+        exc = getattr(unraisable, "exc_value", None)
+        if isinstance(exc, Stop):
+            _STATE.swallowed = exc.signum
+            return
+        previous(unraisable)
+    return hook
+
+
 @contextlib.contextmanager
 def stop_on_signals(exiting: bool = False) -> Iterator[None]:
     """Turn the stop signals into one :class:`Stop` (module docstring).
@@ -105,9 +136,12 @@ def stop_on_signals(exiting: bool = False) -> Iterator[None]:
         return
     outermost = _STATE.depth == 0
     previous = {}
+    previous_hook = sys.unraisablehook
     if outermost:
         _STATE.stopping = None
         _STATE.pending = None
+        _STATE.swallowed = None
+        sys.unraisablehook = _unraisable_hook(previous_hook)
         for sig in STOP_SIGNALS:
             if signal.getsignal(sig) is signal.SIG_IGN:
                 continue  # ignored on purpose (nohup, a pool worker): stays ignored
@@ -121,8 +155,10 @@ def stop_on_signals(exiting: bool = False) -> Iterator[None]:
             stopped = _STATE.stopping is not None
             for sig, handler in previous.items():
                 signal.signal(sig, signal.SIG_IGN if exiting and stopped else handler)
+            sys.unraisablehook = previous_hook
             _STATE.stopping = None
             _STATE.pending = None
+            _STATE.swallowed = None
 
 
 @contextlib.contextmanager

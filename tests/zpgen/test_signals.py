@@ -101,3 +101,28 @@ def test_run_jobs_stops_its_workers_and_cleans_up(tmp_path, signum, times):
         time.sleep(0.05)
     assert not [p for p in workers if _alive(p)], "orphan worker processes"
     assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_a_stop_swallowed_by_a_finaliser_is_raised_again(capsys):
+    """A signal handled inside a __del__ (Numba's and llvmlite's objects have them) raises
+    Stop where Python can only report it as "Exception ignored"; signals.check raises it
+    again, and no traceback is printed."""
+    from zpgen import signals
+
+    class Finalised:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(10_000):  # the handler runs here, inside __del__
+                pass
+
+    hook_before = sys.unraisablehook
+    with pytest.raises(signals.Stop) as stop, signals.stop_on_signals():
+        signals.check()  # nothing to raise yet
+        obj = Finalised()
+        del obj
+        assert signals.stopping() == signal.SIGTERM
+        signals.check()
+        raise AssertionError("signals.check did not raise the swallowed stop")
+    assert stop.value.signum == signal.SIGTERM
+    assert "Traceback" not in capsys.readouterr().err
+    assert sys.unraisablehook is hook_before

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from zpgen import signals
 from zpgen.card import card_differences
 
 from ._base import weight_share
@@ -255,6 +256,7 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
         writer.open(out, run_info)
         for p, factor in zip(inputs, factors, strict=True):
             for chunk in iter_chunks(p, step_size=step_size):
+                signals.check()
                 chunk = _rescale(chunk, factor)
                 writer.write(chunk)
                 n += len(chunk)
