@@ -374,9 +374,10 @@ class EventGenerator:
         ``beam_pdg`` (from the flux's flavour), ``beam`` (the flux as an energy histogram
         in nu/cm^2/POT/GeV, or one energy), ``pot``, ``targets`` (per channel),
         ``flux_total`` (nu/cm^2/POT), ``atoms`` (target atoms per nuclear code),
-        ``n_atoms`` (their sum: the "atom" of NuHepMC's per-atom cross section) and
+        ``n_atoms`` (their sum: the "atom" of NuHepMC's per-atom cross section),
         ``histograms`` (the summary histograms the detector declares,
-        :class:`zpgen.histograms.HistogramSpec`).
+        :class:`zpgen.histograms.HistogramSpec`) and ``column_docs`` (unit and meaning of
+        the event columns the process adds, from its optional ``column_docs()``).
         """
         process, flux = self.process, self.flux
         names = list(self.summary.channels)
@@ -410,6 +411,8 @@ class EventGenerator:
             "n_atoms": float(sum(atoms.values())),
             "histograms": [spec.as_dict() for spec in
                            getattr(self.detector, "histograms", list)()],
+            "column_docs": {name: [str(unit), str(doc)] for name, (unit, doc) in
+                            dict(getattr(process, "column_docs", dict)()).items()},
             "event_weights": ({"unweighted": True, "mode": self.unweighter.mode,
                                "note": "every event has the same w (expected events / N)"}
                               if self.unweighter is not None else {"unweighted": False}),

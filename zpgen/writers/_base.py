@@ -140,16 +140,20 @@ def event_columns(chunk: Any) -> list[str]:
 
 
 def column_docs(columns: list[str] | tuple[str, ...] | None = None,
-                units: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+                units: Mapping[str, str] | None = None,
+                declared: Mapping[str, Any] | None = None) -> dict[str, dict[str, str]]:
     """``{column: {"unit": ..., "doc": ...}}`` for the given columns (default: all known).
 
-    ``units`` (the run_info ``"units"`` mapping) overrides the built-in units.
+    ``declared`` (the run_info ``"column_docs"``: ``{column: [unit, doc]}``, the columns a
+    plugin declares, e.g. the process's truth columns) adds to the built-in
+    :data:`COLUMN_DOCS`; ``units`` (the run_info ``"units"`` mapping) overrides the units.
     """
     units = dict(units or {})
-    names = list(columns) if columns is not None else list(COLUMN_DOCS)
+    known = {**COLUMN_DOCS, **{k: (str(v[0]), str(v[1])) for k, v in (declared or {}).items()}}
+    names = list(columns) if columns is not None else list(known)
     out: dict[str, dict[str, str]] = {}
     for name in names:
-        unit, doc = COLUMN_DOCS.get(name, ("", ""))
+        unit, doc = known.get(name, ("", ""))
         out[name] = {"unit": str(units.get(name, unit)), "doc": doc}
     return out
 
@@ -182,7 +186,7 @@ def run_metadata(run_info: Mapping[str, Any], totals: Mapping[str, Any] | None,
         },
         "columns": column_docs(
             (columns or []) + [f"particles.{f}" for f in PARTICLE_FIELDS],
-            run_info.get("units")),
+            run_info.get("units"), run_info.get("column_docs")),
     }
     return jsonable(doc)
 
