@@ -238,6 +238,41 @@ class CH2Sphere:
         return returned(flat, given)
 
 
+    # -------------------------------------------------------------- reweighting
+    def same_response(self, before: Any, after: Any) -> npt.NDArray[np.bool_]:
+        """Per event: whether the response to ``after`` equals the response to ``before``
+        given the same random numbers (``zpgen reweight`` asks this when it moves decay
+        vertices; the momenta are the same, only production points differ).
+
+        The response of a CH2 detector depends on positions only through which final e+
+        and e- are produced inside the tank (``visible_leptons``; the efficiency uses the
+        interaction vertex, which does not move): the events are the same when those sets
+        are.
+        """
+        a, _ = as_flat(before)
+        b, _ = as_flat(after)
+        if a.n != b.n:
+            raise ValueError(f"same_response: {a.n} events before, {b.n} after")
+        return _inside_pattern(a, self.tank_radius_cm) == _inside_pattern(b,
+                                                                          self.tank_radius_cm)
+
+
+def _inside_pattern(flat: FlatEvents, radius_cm: float) -> npt.NDArray[np.int64]:
+    """Per event, a bit pattern of which of its particle slots are visible leptons (status 1,
+    |pdg| = 11, produced within ``radius_cm`` of the centre)."""
+    p = flat.particles
+    rows, event = _visible_rows(flat.starts, flat.stops,
+                                np.ascontiguousarray(p["pdg"], dtype=np.int32),
+                                np.ascontiguousarray(p["status"], dtype=np.int32),
+                                np.ascontiguousarray(p["x"], dtype=np.float64),
+                                np.ascontiguousarray(p["y"], dtype=np.float64),
+                                np.ascontiguousarray(p["z"], dtype=np.float64), radius_cm**2)
+    slot = rows - flat.starts[event]
+    pattern = np.zeros(flat.n, dtype=np.int64)
+    np.bitwise_or.at(pattern, event, np.left_shift(np.int64(1), slot))
+    return pattern
+
+
 def as_flat(events: Any) -> tuple[FlatEvents, bool]:
     """``(flat events, whether they were given flat)``: an awkward chunk is copied to
     :class:`zpgen.event_record.FlatEvents` (the detector then works on the copy)."""

@@ -311,6 +311,19 @@ class DarkNeutrinoProcess:
         return cls(physical_couplings(card.model), card.physics, **kwargs)
 
     @classmethod
+    def reweighter(cls, old_card: Card, new_card: Card, channels: tuple[str, ...] | list[str]
+                   ) -> Any:
+        """Exact per-event factors from the events of ``old_card`` to the couplings of
+        ``new_card`` at the same masses (:class:`zpgen.processes.reweight.
+        CouplingReweighter`; ``CardError`` naming what cannot be reweighted, and why).
+        ``channels``: the file's channel names, in the order of its ``channel`` column."""
+        from .reweight import CouplingReweighter, check_reweightable
+
+        check_reweightable(old_card, new_card)  # before building the new model point
+        return CouplingReweighter(cls.from_card(old_card), cls.from_card(new_card), old_card,
+                                  new_card, channels)
+
+    @classmethod
     def card_schema(cls) -> CardSchema:
         """The [model] and [physics] tables of this process (:mod:`processes.model_card`)."""
         return CARD_SCHEMA

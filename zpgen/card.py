@@ -34,12 +34,14 @@ __all__ = [
     "RunConfig",
     "SectionSpec",
     "card_differences",
+    "card_from_stored",
     "default_card_text",
     "load_card",
     "parse_card",
     "process_schema",
     "read_card_text",
     "spec",
+    "stored_card_text",
 ]
 
 
@@ -393,6 +395,59 @@ def read_card_text(path: str | Path) -> str:
     except UnicodeDecodeError as exc:
         raise CardError(f"card file {str(p)!r} is not UTF-8 text (byte 0x{data[exc.start]:02x} "
                         f"at offset {exc.start}); save it as UTF-8") from None
+
+
+#: First line of the card text stored in every output file, then one ``# --set`` line per
+#: override (:func:`stored_card_text`).
+STORED_SOURCE_PREFIX = "# card source: "
+STORED_SET_PREFIX = "# --set "
+
+
+def stored_card_text(card: Card, source: str | None = None) -> str:
+    """The card as every output file stores it: a ``# card source:`` line, one
+    ``# --set`` line per override (overrides cannot hold newlines) and the TOML text.
+    :func:`card_from_stored` reads it back."""
+    src = (card.source if source is None else source).encode("unicode_escape").decode("ascii")
+    overrides = "".join(f"{STORED_SET_PREFIX}{o}\n" for o in card.overrides)
+    return f"{STORED_SOURCE_PREFIX}{src}\n" + overrides + (card.text or "")
+
+
+def split_stored_card(text: str) -> tuple[str, tuple[str, ...]]:
+    """``(TOML body, overrides)`` of a card text written by :func:`stored_card_text` (a plain
+    TOML text has no overrides)."""
+    lines = text.splitlines(keepends=True)
+    overrides: list[str] = []
+    i = 0
+    if lines and lines[0].startswith(STORED_SOURCE_PREFIX):
+        i = 1
+        while i < len(lines) and lines[i].startswith(STORED_SET_PREFIX):
+            overrides.append(lines[i][len(STORED_SET_PREFIX):].rstrip("\n"))
+            i += 1
+    return "".join(lines[i:]), tuple(overrides)
+
+
+def card_from_stored(text: str, resolved: Mapping[str, Any] | None = None,
+                     source: str = "<stored card>",
+                     extra: tuple[str, ...] | list[str] = ()) -> Card:
+    """The :class:`Card` of an output file from its stored card text (with its ``--set``
+    overrides, then ``extra`` ones).
+
+    ``resolved`` (the run document's ``card_resolved``) is checked against the parsed card
+    without ``extra``: a difference (a file written by another zpgen release, or edited)
+    raises :class:`CardError` naming the first differing key.
+    """
+    body, overrides = split_stored_card(text)
+    card = parse_card(body, overrides, source)
+    if resolved is not None:
+        diff = card_differences(card.as_dict(), resolved)
+        if diff:
+            key, here, stored = diff[0]
+            raise CardError(f"{source}: the stored card gives {key} = {here!r} but the file's "
+                            f"resolved card says {stored!r} (written by another zpgen "
+                            "release, or edited?)")
+    if extra:
+        card = parse_card(body, (*overrides, *extra), source)
+    return card
 
 
 def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
