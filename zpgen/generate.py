@@ -454,6 +454,7 @@ class EventGenerator:
         names = self.summary.channels
         from_grid = ({c["name"]: c for c in self.grid.channels} if self.grid is not None
                      else None)
+        trained = {} if from_grid is not None else self._adapt_all(names)
         rates = []
         for index, name in enumerate(names):
             n_t = self.summary.targets.get(name, 0.0)
@@ -466,9 +467,7 @@ class EventGenerator:
                     rates.append(0.0)
                     continue
             else:
-                adapted = sampler.adapt_channel(self.channels[name], name, index, self.seed,
-                                                nitn=self.nitn, neval=self.neval,
-                                                nitn_final=self.nitn_final)
+                adapted = trained[name]
             self.adapted[name] = adapted
             self.summary.adapt[name] = adapted.summary()
             rates.append(self.summary.pot * n_t * adapted.mean)
@@ -484,6 +483,26 @@ class EventGenerator:
         self.summary.allocation = dict(zip(names, alloc, strict=True))
         self.summary.adapt_seconds = time.perf_counter() - start
         return self.adapted
+
+    def _adapt_all(self, names: tuple[str, ...]) -> dict[str, sampler.AdaptedChannel]:
+        """VEGAS on every channel with targets, ``threads`` channels at a time (each has its
+        own random stream, spawn key ``(0, i)``: the maps do not depend on the threads;
+        the integrands are Numba kernels that release the GIL)."""
+        todo = [(index, name) for index, name in enumerate(names)
+                if self.summary.targets.get(name, 0.0) > 0.0]
+
+        def one(item: tuple[int, str]) -> sampler.AdaptedChannel:
+            index, name = item
+            return sampler.adapt_channel(self.channels[name], name, index, self.seed,
+                                         nitn=self.nitn, neval=self.neval,
+                                         nitn_final=self.nitn_final)
+
+        workers = min(self.threads, len(todo))
+        if workers <= 1:
+            return {name: one((index, name)) for index, name in todo}
+        with ThreadPoolExecutor(workers, thread_name_prefix="zpgen-adapt") as pool:
+            return {name: adapted for (_, name), adapted in zip(todo, pool.map(one, todo),
+                                                                strict=True)}
 
     def _from_grid(self, stored: Mapping[str, Mapping[str, Any]], name: str, index: int
                    ) -> sampler.AdaptedChannel | None:
