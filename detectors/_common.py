@@ -37,7 +37,7 @@ import numpy.typing as npt
 from zpgen import constants
 from zpgen.event_record import FlatEvents
 from zpgen.histograms import HistogramSpec
-from zpgen.options import OptionReader
+from zpgen.options import OptionDoc, OptionReader
 
 __all__ = [
     "AVOGADRO",
@@ -152,6 +152,18 @@ class CH2Sphere:
         "tank_radius_cm": 610.6,
         "fiducial_radius_cm": 500.0,
     }
+    #: The geometry options (``zpgen card --explain``; the plugins add their own).
+    GEOMETRY_OPTIONS: ClassVar[tuple[OptionDoc, ...]] = (
+        OptionDoc("pot", "1.875e+21", "exposure (the 2020 neutrino-mode data set)",
+                  unit="POT", allowed="> 0"),
+        OptionDoc("tank_mass_t", "818.0", "CH2 mass of the whole sphere", unit="t",
+                  allowed="> 0"),
+        OptionDoc("tank_radius_cm", "610.6", "radius of the CH2 sphere; e+ e- produced "
+                  "beyond it are not seen", unit="cm", allowed="> 0"),
+        OptionDoc("fiducial_radius_cm", "500.0", "radius of the fiducial sphere: targets are "
+                  "counted and vertices placed inside it", unit="cm",
+                  allowed="in (0, tank_radius_cm]"),
+    )
 
     def __init__(self, pot: float = 18.75e20, tank_mass_t: float = 818.0,
                  tank_radius_cm: float = 610.6, fiducial_radius_cm: float = 500.0) -> None:

@@ -26,6 +26,8 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_PROCESS",
+    "DEFAULT_SEED",
+    "PRESETS",
     "REQUIRED",
     "Card",
     "CardError",
@@ -37,7 +39,9 @@ __all__ = [
     "card_from_stored",
     "default_card_text",
     "load_card",
+    "load_preset",
     "parse_card",
+    "preset_text",
     "process_schema",
     "read_card_text",
     "spec",
@@ -66,6 +70,9 @@ def _f(default: Any, doc: str, **kw: Any) -> Any:
     return field(default=default, metadata=_meta(doc, **kw))
 
 
+#: The seed of a run whose card gives none: the one of the built-in default card
+#: (default_card.toml), so that both mean the same run.
+DEFAULT_SEED = 20220136945
 #: Default of a field the card must give (:func:`spec`).
 REQUIRED: Any = object()
 #: The process a card without a [process] table uses.
@@ -83,7 +90,7 @@ def spec(default: Any, doc: str, **kw: Any) -> Any:
 class RunConfig:
     """[run]: bookkeeping of a generation run."""
 
-    seed: int = _f(12345, "root entropy of the run's numpy SeedSequence", lo=0)
+    seed: int = _f(DEFAULT_SEED, "root entropy of the run's numpy SeedSequence", lo=0)
     n_events: int = _f(100000, "number of weighted events to generate", lo=1, hi=MAX_EVENTS)
     output: str = _f("zpgen_events.root", "output file; the suffix picks the format")
 
@@ -305,6 +312,26 @@ def default_card_text() -> str:
     return resources.files("zpgen").joinpath("default_card.toml").read_text(encoding="utf-8")
 
 
+#: Cards shipped with zpgen (``zpgen card --preset NAME``): ``default`` is the built-in
+#: default card, the others are ``zpgen/presets/<name>.toml``.
+PRESETS = ("default", "paper")
+
+
+def preset_text(name: str) -> str:
+    """The TOML text of a shipped preset card (:data:`PRESETS`); ``CardError`` otherwise."""
+    if name not in PRESETS:
+        raise CardError(f"--preset: unknown preset {name!r}" + _suggest(name, PRESETS))
+    if name == "default":
+        return default_card_text()
+    return resources.files("zpgen").joinpath("presets", f"{name}.toml").read_text(
+        encoding="utf-8")
+
+
+def load_preset(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Card:
+    """A shipped preset card (:func:`preset_text`) with ``--set`` overrides, validated."""
+    return parse_card(preset_text(name), overrides, f"<preset {name}>")
+
+
 def parse_card(text: str | None = None, overrides: list[str] | tuple[str, ...] = (),
                source: str = "<default>") -> Card:
     """Parse and validate a card.
@@ -506,4 +533,27 @@ def explain(process: str = DEFAULT_PROCESS) -> str:
         walk(sec.cls, section)
         for name, nested in sec.nested.items():
             walk(nested, f"{section}.{name}")
+    lines.extend(explain_plugins())
     return "\n".join(lines)
+
+
+def explain_plugins() -> list[str]:
+    """The options of every installed flux and detector plugin (their ``OPTIONS``:
+    :class:`zpgen.options.OptionDoc`), one line each, after a line naming the plugin."""
+    from .options import explain_options
+    from .registry import PluginError, available, load_plugin
+
+    lines: list[str] = []
+    for kind in ("flux", "detector"):
+        for name in sorted(available(kind)):
+            try:
+                plugin = load_plugin(kind, name)
+            except (PluginError, ImportError) as exc:  # a broken third-party plugin
+                lines.append(f"[{kind}] name = {name!r}: cannot be loaded ({exc})")
+                continue
+            docs = tuple(getattr(plugin, "OPTIONS", ()) or ())
+            summary = (getattr(plugin, "__doc__", "") or "").strip().splitlines()
+            lines.append(f"[{kind}] name = {name!r}: {summary[0] if summary else ''}"
+                         + ("" if docs else " (the plugin documents no options)"))
+            lines.extend(explain_options(kind, name, docs))
+    return lines

@@ -141,6 +141,8 @@ class RunSummary:
     tallies: dict[str, ChannelTally] = field(default_factory=dict)
     grid: dict[str, Any] | None = None
     unweighted: dict[str, Any] | None = None
+    #: Warnings about the run's inputs (the flux's ``caveats``), repeated by every command.
+    caveats: tuple[str, ...] = ()
     setup_seconds: float = 0.0
     adapt_seconds: float = 0.0
     generate_seconds: float = 0.0
@@ -204,6 +206,7 @@ class RunSummary:
             },
             "grid": self.grid,
             "unweighted": self.unweighted,
+            "caveats": list(self.caveats),
             "timing_s": {"setup": self.setup_seconds, "adapt": self.adapt_seconds,
                          "generate": self.generate_seconds},
         }
@@ -355,7 +358,8 @@ class EventGenerator:
             channels=names, seed=self.seed, job_index=self.job_index,
             n_requested=self.n_events, pot=float(detector_plugin.pot), targets=targets,
             flux_total=float(flux.integral()), process_info=dict(process.info()),
-            grid=grid.info() if grid is not None else None)
+            grid=grid.info() if grid is not None else None,
+            caveats=tuple(getattr(flux, "caveats", ()) or ()))
         self.adapted: dict[str, sampler.AdaptedChannel] = {}
         self.unweighter: Unweighter | None = None
         if unweighted is not None:
@@ -411,6 +415,7 @@ class EventGenerator:
             "n_atoms": float(sum(atoms.values())),
             "histograms": [spec.as_dict() for spec in
                            getattr(self.detector, "histograms", list)()],
+            "caveats": list(getattr(flux, "caveats", ()) or ()),
             "column_docs": {name: [str(unit), str(doc)] for name, (unit, doc) in
                             dict(getattr(process, "column_docs", dict)()).items()},
             "event_weights": ({"unweighted": True, "mode": self.unweighter.mode,

@@ -139,7 +139,11 @@ class Flux(Protocol):
     density : spectrum in nu / cm^2 / POT / GeV per bin, shape (n,)
 
     Optional method ``data_files() -> Mapping[str, path]``: the data files the flux read
-    (fingerprinted in grids and outputs, :mod:`zpgen.fingerprints`).
+    (fingerprinted in grids and outputs, :mod:`zpgen.fingerprints`).  Optional attribute
+    ``caveats`` (tuple of str): warnings every command prints and every output records
+    (e.g. a monochromatic beam without its normalisation: rates per unit flux).
+    Optional class attribute ``OPTIONS`` (tuple of :class:`zpgen.options.OptionDoc`): the
+    card options, shown by ``zpgen card --explain`` and ``zpgen plugins`` (detectors too).
     """
 
     name: str
