@@ -24,7 +24,7 @@ file from another zpgen release, OUT = IN, an existing OUT without --overwrite.
 OUT gets the new card (zpgen info OUT --card), the new totals and `reweighted_from` (IN's
 path, SHA-256 and card). With --add NAME the weights go to a new column NAME instead and w
 stays; without OUT, IN itself is replaced (atomically) by the copy with that column.
-IN and OUT may be any format zpgen reads back (ROOT, Parquet).
+IN and OUT may be any zpgen format (ROOT, Parquet, NuHepMC, LHE; OUT's suffix picks it).
 
 examples:
   zpgen reweight run.root run_g2.root --set model.couplings.g_mu5=2.6e-5
@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("reweight", help="reweight a file's events to other couplings",
                             description=__doc__, epilog=EPILOG,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("input", metavar="IN", help="zpgen event file (.root, .parquet)")
+    parser.add_argument("input", metavar="IN",
+                        help="zpgen event file (.root, .parquet, .hepmc3, .lhe)")
     parser.add_argument("output", metavar="OUT", nargs="?",
                         help="output file (its suffix picks the format); optional with --add")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
