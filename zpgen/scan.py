@@ -168,14 +168,15 @@ def check_grid(text: str | None, overrides: Sequence[str], source: str,
 
 
 def base_card_hash(card: Card, varied: Iterable[str]) -> str:
-    """SHA-256 (16 hex digits) of the resolved card without the varied keys and the run's
-    bookkeeping: two scans share a table only if this agrees."""
+    """``sha256:`` and 16 hex digits of the resolved card without the varied keys and the
+    run's bookkeeping: two scans share a table only if this agrees."""
     from .card import flatten
 
     skip = set(varied) | {"run.seed", "run.n_events", "run.output"}
     flat = {k: v for k, v in flatten(card.as_dict()).items() if k not in skip}
     text = json.dumps(flat, sort_keys=True, default=repr)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    # prefixed, so that a CSV reader never takes the digest for a number
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _same(a: Any, b: Any) -> bool:
