@@ -293,7 +293,8 @@ def _check_detector(plan: ReweightPlan, before: Any, after: Any) -> None:
     changed = int((~same).sum())
     if changed:
         raise ReweightError(
-            f"{changed} event(s) of {plan.source} would look different to the detector "
+            f"{changed} event(s) of {plan.source} (counted up to the first chunk that has "
+            f"any) would look different to the detector "
             f"{plan.old_card.detector['name']!r} at the new decay lengths ({_lengths(plan)}): "
             "a visible particle moves across its visibility boundary, so the stored response "
             "would be wrong; run zpgen generate at the new couplings (no file was written)")
