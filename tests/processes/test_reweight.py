@@ -193,3 +193,41 @@ def test_off_shell_chain_reweights_through_the_propagator_width():
     events = generate_array(old, n_events=60_000, seed=5, **FAST)
     w_new, _ = reweighted(events, old, new)
     assert float(w_new.sum()) == pytest.approx(rate(new)["total_events"], rel=0.01)
+
+
+@pytest.mark.parametrize("base, sets", [
+    # Majorana heavy neutrinos (g_R = -g_L in every heavy-neutrino vertex)
+    ((*TRUTH, "model.heavy_neutrino=majorana", "model.couplings.g_5a=4e-3"),
+     ("model.couplings.g_45=6e-3", "model.couplings.cv_l=6e-4")),
+    # isotropic decays: the densities are the branching ratios alone
+    ((*TRUTH, "physics.decay_correlations=isotropic", "physics.visible_modes=nu4",
+      "model.couplings.g_5a=4e-3"), ("model.couplings.g_5a=8e-3", "model.couplings.ca_l=6e-4")),
+    # off shell and isotropic: the cos theta* average of the unpolarised |M|^2
+    ((*TRUTH, "model.mzprime=0.07", "physics.decay_correlations=isotropic",
+      "physics.visible_modes=nu4"), ("model.couplings.cv_l=5e-4", "model.couplings.g_45=2e-2")),
+])
+def test_majorana_and_isotropic_points_reweight_to_the_rate(base, sets):
+    old, new = load_card(None, base), load_card(None, (*base, *sets))
+    events = generate_array(old, n_events=40_000, seed=4, **FAST)
+    w_new, _ = reweighted(events, old, new)
+    expected = rate(new)["total_events"]
+    assert abs(expected / rate(old)["total_events"] - 1.0) > 0.02  # more than the tolerance
+    assert float(w_new.sum()) == pytest.approx(expected, rel=0.01)
+
+
+def test_nu4_decay_modes_follow_the_new_branching_ratios():
+    """Off shell with nu4 decaying in the record (M_Z' < m4): the nu4's Z' picks its decay
+    mode by BR; at the new couplings the reweighted share of e+e- is the new BR(Z' -> ee)."""
+    base = (*TRUTH, "model.m4=0.08", "model.mzprime=0.05", "physics.visible_modes=nu4")
+    old = load_card(None, base)
+    new = load_card(None, (*base, "model.couplings.g_nu=3e-4", "model.couplings.cv_l=6e-4"))
+    p_old, p_new = DarkNeutrinoProcess.from_card(old), DarkNeutrinoProcess.from_card(new)
+    assert p_old.widths["regime"] == "off-shell" and p_old.nu4_decays
+    events = generate_array(old, n_events=40_000, seed=4, **FAST)
+    w_new, _ = reweighted(events, old, new)
+    assert float(w_new.sum()) == pytest.approx(rate(new)["total_events"], rel=0.01)
+    ee = np.asarray(events.particles.pdg[:, 10]) == 11
+    br_old = p_old.widths["BR"]["Zprime_ee"]
+    br_new = p_new.widths["BR"]["Zprime_ee"]
+    assert br_new - br_old > 0.2
+    assert float(w_new[ee].sum() / w_new.sum()) == pytest.approx(br_new, abs=0.01)
