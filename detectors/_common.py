@@ -37,7 +37,7 @@ import numpy.typing as npt
 from zpgen import constants
 from zpgen.event_record import FlatEvents
 from zpgen.histograms import HistogramSpec
-from zpgen.options import OptionReader
+from zpgen.options import OptionDoc, OptionReader
 
 __all__ = [
     "AVOGADRO",
@@ -152,6 +152,18 @@ class CH2Sphere:
         "tank_radius_cm": 610.6,
         "fiducial_radius_cm": 500.0,
     }
+    #: The geometry options (``zpgen card --explain``; the plugins add their own).
+    GEOMETRY_OPTIONS: ClassVar[tuple[OptionDoc, ...]] = (
+        OptionDoc("pot", "1.875e+21", "exposure (the 2020 neutrino-mode data set)",
+                  unit="POT", allowed="> 0"),
+        OptionDoc("tank_mass_t", "818.0", "CH2 mass of the whole sphere", unit="t",
+                  allowed="> 0"),
+        OptionDoc("tank_radius_cm", "610.6", "radius of the CH2 sphere; e+ e- produced "
+                  "beyond it are not seen", unit="cm", allowed="> 0"),
+        OptionDoc("fiducial_radius_cm", "500.0", "radius of the fiducial sphere: targets are "
+                  "counted and vertices placed inside it", unit="cm",
+                  allowed="in (0, tank_radius_cm]"),
+    )
 
     def __init__(self, pot: float = 18.75e20, tank_mass_t: float = 818.0,
                  tank_radius_cm: float = 610.6, fiducial_radius_cm: float = 500.0) -> None:
@@ -236,6 +248,41 @@ class CH2Sphere:
         for axis, shift in vertex.items():
             flat.event[f"vtx_{axis}"] = shift
         return returned(flat, given)
+
+
+    # -------------------------------------------------------------- reweighting
+    def same_response(self, before: Any, after: Any) -> npt.NDArray[np.bool_]:
+        """Per event: whether the response to ``after`` equals the response to ``before``
+        given the same random numbers (``zpgen reweight`` asks this when it moves decay
+        vertices; the momenta are the same, only production points differ).
+
+        The response of a CH2 detector depends on positions only through which final e+
+        and e- are produced inside the tank (``visible_leptons``; the efficiency uses the
+        interaction vertex, which does not move): the events are the same when those sets
+        are.
+        """
+        a, _ = as_flat(before)
+        b, _ = as_flat(after)
+        if a.n != b.n:
+            raise ValueError(f"same_response: {a.n} events before, {b.n} after")
+        return _inside_pattern(a, self.tank_radius_cm) == _inside_pattern(b,
+                                                                          self.tank_radius_cm)
+
+
+def _inside_pattern(flat: FlatEvents, radius_cm: float) -> npt.NDArray[np.int64]:
+    """Per event, a bit pattern of which of its particle slots are visible leptons (status 1,
+    |pdg| = 11, produced within ``radius_cm`` of the centre)."""
+    p = flat.particles
+    rows, event = _visible_rows(flat.starts, flat.stops,
+                                np.ascontiguousarray(p["pdg"], dtype=np.int32),
+                                np.ascontiguousarray(p["status"], dtype=np.int32),
+                                np.ascontiguousarray(p["x"], dtype=np.float64),
+                                np.ascontiguousarray(p["y"], dtype=np.float64),
+                                np.ascontiguousarray(p["z"], dtype=np.float64), radius_cm**2)
+    slot = rows - flat.starts[event]
+    pattern = np.zeros(flat.n, dtype=np.int64)
+    np.bitwise_or.at(pattern, event, np.left_shift(np.int64(1), slot))
+    return pattern
 
 
 def as_flat(events: Any) -> tuple[FlatEvents, bool]:

@@ -83,7 +83,7 @@ import numpy as np
 import numpy.typing as npt
 
 from zpgen import constants
-from zpgen.options import OptionReader
+from zpgen.options import OptionDoc, OptionReader, option_keys
 
 from ._common import (
     CH2Sphere,
@@ -196,6 +196,23 @@ class MiniBooNEDetector(CH2Sphere):
         "binding_energy_GeV": 0.034,
     }
 
+    OPTIONS: ClassVar[tuple[OptionDoc, ...]] = (
+        *CH2Sphere.GEOMETRY_OPTIONS,
+        OptionDoc("energy_stochastic", "0.12", "stochastic term a of sigma_E/E = "
+                  "a/sqrt(E/GeV) (+) b", allowed=">= 0"),
+        OptionDoc("energy_constant", "0.01", "constant term b of sigma_E/E", allowed=">= 0"),
+        OptionDoc("angle_resolution_deg", "3.0", "Gaussian angular resolution per "
+                  "projection", unit="deg", allowed="in [0, 90]"),
+        OptionDoc("opening_angle_deg", "13.0", "one ring if the e+ e- opening angle is "
+                  "below this", unit="deg", allowed="in [0, 180]"),
+        OptionDoc("soft_threshold_GeV", "0.03", "... or if the softer lepton is below this",
+                  unit="GeV", allowed=">= 0"),
+        OptionDoc("binding_energy_GeV", "0.034", "E_B in the E_QE formula", unit="GeV",
+                  allowed="in [0, 0.5]"),
+        OptionDoc("apply_efficiency", "true", "weight events by MiniBooNE's e/gamma "
+                  "efficiency (false: w_eff = 1)", allowed="true | false"),
+    )
+
     def __init__(self, pot: float = 18.75e20, tank_mass_t: float = 818.0,
                  tank_radius_cm: float = 610.6, fiducial_radius_cm: float = 500.0,
                  energy_stochastic: float = 0.12, energy_constant: float = 0.01,
@@ -220,8 +237,7 @@ class MiniBooNEDetector(CH2Sphere):
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> MiniBooNEDetector:
         """Build from the card's ``[detector]`` table (``CardError`` naming the field)."""
-        reader = OptionReader("detector", options, (*cls.GEOMETRY_DEFAULTS,
-                                                    *cls.RESPONSE_DEFAULTS, "apply_efficiency"))
+        reader = OptionReader("detector", options, option_keys(cls.OPTIONS))
         geometry = cls._geometry_options(reader)
         d = cls.RESPONSE_DEFAULTS
         response = {

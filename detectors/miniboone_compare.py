@@ -16,6 +16,7 @@ compared with the digitised spectra of the same paper (statistical errors only).
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,8 @@ from .miniboone_chi2 import (
     fit_signal_strength,
 )
 
-__all__ = ["DIGITISED", "CompareError", "Prediction", "background_error", "compare",
+__all__ = ["DIGITISED", "CompareError", "Prediction", "PredictionAccumulator",
+           "background_error", "compare",
            "data_dir", "read_digitised", "read_prediction", "shape_comparison", "write_root"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -135,56 +137,93 @@ def _iter_columns(path: Path, columns: tuple[str, ...], optional: tuple[str, ...
     return found, chunks()
 
 
+class PredictionAccumulator:
+    """Sums of a signal prediction over chunks of events (``zpgen compare`` and
+    ``zpgen scan`` add their events through it, so both build S the same way).
+
+    Each chunk gives ``w``, ``w_eff``, ``passes`` and the reconstructed ``E_QE`` (and, with
+    ``shape_columns``, the columns of the shape comparisons); an event counts with weight
+    ``w * w_eff * passes`` when its E_QE is finite and the weight non-zero.
+    """
+
+    def __init__(self, edges_GeV: npt.ArrayLike, shape_columns: tuple[str, ...] = ()) -> None:
+        self.edges = np.asarray(edges_GeV, dtype=np.float64)
+        n_bins = self.edges.size - 1
+        self.signal = np.zeros(n_bins)
+        self.sumw2 = np.zeros(n_bins)
+        self.n_events = 0
+        self.sum_w = 0.0
+        self.sum_w2 = 0.0
+        self.sum_selected = 0.0
+        self.below = 0.0
+        self.above = 0.0
+        self.shape_values: dict[str, list[FloatArray]] = {c: [] for c in shape_columns}
+        self.shape_weights: list[FloatArray] = []
+
+    def add(self, cols: Any) -> None:
+        """Add a chunk: a mapping (or awkward record array) with the columns above."""
+        edges = self.edges
+        w = np.asarray(cols["w"], dtype=np.float64)
+        weight = w * np.asarray(cols["w_eff"], dtype=np.float64) \
+            * np.asarray(cols["passes"], dtype=bool)
+        eqe = np.asarray(cols["E_QE"], dtype=np.float64)
+        ok = np.isfinite(eqe) & (weight != 0.0)
+        self.n_events += int(w.size)
+        self.sum_w += float(w.sum())
+        self.sum_w2 += float(np.dot(w, w))
+        self.sum_selected += float(weight[ok].sum())
+        self.below += float(weight[ok & (eqe < edges[0])].sum())
+        self.above += float(weight[ok & (eqe > edges[-1])].sum())
+        inside = ok & (eqe >= edges[0]) & (eqe <= edges[-1])
+        c, _ = np.histogram(eqe[inside], bins=edges, weights=weight[inside])
+        c2, _ = np.histogram(eqe[inside], bins=edges, weights=weight[inside] ** 2)
+        self.signal += c
+        self.sumw2 += c2
+        if self.shape_values:
+            lo, hi = SHAPE_EQE_RANGE_GeV
+            window = ok & (eqe >= lo) & (eqe < hi)
+            self.shape_weights.append(weight[window])
+            for c_name, values in self.shape_values.items():
+                values.append(np.asarray(cols[c_name], dtype=np.float64)[window])
+
+    @property
+    def ess(self) -> float:
+        """Effective sample size of the events' ``w``, (sum w)^2 / sum w^2."""
+        return self.sum_w ** 2 / self.sum_w2 if self.sum_w2 > 0.0 else math.nan
+
+    def result(self, source: str = "the events") -> Prediction:
+        """The :class:`Prediction` (``CompareError`` for a non-finite or negative one)."""
+        if not np.all(np.isfinite(self.signal)) or np.any(self.signal < 0):
+            raise CompareError(f"{source}: the weights give a non-finite or negative "
+                               "prediction")
+        return Prediction(
+            edges_GeV=self.edges, signal=self.signal, signal_sumw2=self.sumw2,
+            n_events=self.n_events, sum_w=self.sum_w, sum_selected=self.sum_selected,
+            below=self.below, above=self.above,
+            shape_values={k: np.concatenate(v) if v else np.zeros(0)
+                          for k, v in self.shape_values.items()},
+            shape_weights=(np.concatenate(self.shape_weights) if self.shape_weights
+                           else np.zeros(0)))
+
+
 def read_prediction(path: str | os.PathLike[str], edges_GeV: npt.ArrayLike,
                     shape_columns: bool = False, scale: float = 1.0) -> Prediction:
     """Signal per E_QE bin: sum of ``scale * w * w_eff * passes`` by reconstructed ``E_QE``
-    (``scale``: 1 / the file's weight share for one job of a job array, else 1).
+    (:class:`PredictionAccumulator`; ``scale``: 1 / the file's weight share for one job of a
+    job array, else 1).
 
     Raises :class:`CompareError` naming missing columns or an unreadable file.
     """
     p = Path(path)
     if not p.is_file():
         raise CompareError(f"{p}: no such file")
-    edges = np.asarray(edges_GeV, dtype=np.float64)
     found, chunks = _iter_columns(p, REQUIRED_COLUMNS, SHAPE_COLUMNS if shape_columns else ())
-    n_bins = edges.size - 1
-    signal = np.zeros(n_bins)
-    sumw2 = np.zeros(n_bins)
-    n_events, sum_w, sum_sel, below, above = 0, 0.0, 0.0, 0.0, 0.0
-    shape_vals: dict[str, list[FloatArray]] = {c: [] for c in found}
-    shape_w: list[FloatArray] = []
+    acc = PredictionAccumulator(edges_GeV, tuple(found))
     for cols in chunks:
-        w = np.asarray(cols["w"], dtype=np.float64)
         if scale != 1.0:
-            w = w * scale
-        weight = w * np.asarray(cols["w_eff"], dtype=np.float64) \
-            * np.asarray(cols["passes"], dtype=bool)
-        eqe = np.asarray(cols["E_QE"], dtype=np.float64)
-        ok = np.isfinite(eqe) & (weight != 0.0)
-        n_events += int(w.size)
-        sum_w += float(w.sum())
-        sum_sel += float(weight[ok].sum())
-        below += float(weight[ok & (eqe < edges[0])].sum())
-        above += float(weight[ok & (eqe > edges[-1])].sum())
-        inside = ok & (eqe >= edges[0]) & (eqe <= edges[-1])
-        c, _ = np.histogram(eqe[inside], bins=edges, weights=weight[inside])
-        c2, _ = np.histogram(eqe[inside], bins=edges, weights=weight[inside] ** 2)
-        signal += c
-        sumw2 += c2
-        if found:
-            lo, hi = SHAPE_EQE_RANGE_GeV
-            window = ok & (eqe >= lo) & (eqe < hi)
-            shape_w.append(weight[window])
-            for c_name in found:
-                shape_vals[c_name].append(np.asarray(cols[c_name], dtype=np.float64)[window])
-    if not np.all(np.isfinite(signal)) or np.any(signal < 0):
-        raise CompareError(f"{p}: the weights give a non-finite or negative prediction")
-    return Prediction(
-        edges_GeV=edges, signal=signal, signal_sumw2=sumw2, n_events=n_events, sum_w=sum_w,
-        sum_selected=sum_sel, below=below, above=above,
-        shape_values={k: np.concatenate(v) if v else np.zeros(0)
-                      for k, v in shape_vals.items()},
-        shape_weights=np.concatenate(shape_w) if shape_w else np.zeros(0))
+            cols = {**cols, "w": np.asarray(cols["w"], dtype=np.float64) * scale}
+        acc.add(cols)
+    return acc.result(str(p))
 
 
 # ---------------------------------------------------------------------- digitised spectra

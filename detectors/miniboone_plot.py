@@ -19,7 +19,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["IMAGE_SUFFIXES", "check_plot_path", "plot_comparison"]
+__all__ = ["IMAGE_SUFFIXES", "SIGMA_LINES", "check_plot_path", "plot_comparison", "plot_scan"]
+
+#: delta chi2 of 2, 3 and 5 sigma for one fitted parameter (the paper's Fig. 6 lines).
+SIGMA_LINES = {2: 4.0, 3: 9.0, 5: 25.0}
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -123,3 +126,67 @@ def plot_comparison(result: dict[str, Any], path: str | os.PathLike[str]) -> Pat
     finally:
         plt.close(fig)
     return out
+
+
+def _save(fig: Any, out: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    from zpgen import signals
+    from zpgen.tempfiles import create_temporary, publish, remove_quietly
+
+    with signals.deferred():
+        tmp = create_temporary(out)
+    try:
+        fig.savefig(tmp, dpi=110, format=out.suffix.lstrip(".").lower())
+        publish(tmp, out)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+    finally:
+        plt.close(fig)
+    return out
+
+
+def plot_scan(rows: list[dict[str, Any]], keys: list[str], path: str | os.PathLike[str]
+              ) -> Path:
+    """Paper Fig. 6 for any key: chi2_min (with the background-only chi2), delta chi2 with
+    the 2, 3, 5 sigma lines of one fitted parameter, and mu_best, against the first
+    varied key; one line per combination of the other keys (``zpgen scan --plot``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x_key, others = keys[0], keys[1:]
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row.get(k) for k in others), []).append(row)
+    fig, axes = plt.subplots(3, 1, figsize=(8, 10), sharex=True)
+    numeric = all(isinstance(r.get(x_key), int | float) for r in rows)
+    for label, group in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        group = sorted(group, key=lambda r: r[x_key] if numeric else str(r[x_key]))
+        x = [r[x_key] for r in group]
+        name = ", ".join(f"{k} = {v}" for k, v in zip(others, label, strict=True)) or None
+        axes[0].plot(x, [r["chi2_min"] for r in group], "o-", label=name)
+        axes[1].plot(x, [r["delta_chi2"] for r in group], "o-", label=name)
+        mu = np.array([r["mu_best"] for r in group], dtype=np.float64)
+        axes[2].plot(x, np.where(mu > 0, mu, np.nan), "o-", label=name)
+    bkg = rows[0]["chi2_background_only"]
+    axes[0].axhline(bkg, color="k", ls="--", lw=0.8,
+                    label=f"background only, chi2 = {bkg:.2f}")
+    axes[0].set_ylabel(f"chi2_min (19 bins - 1 fitted mu = {rows[0]['ndof']} dof)")
+    for k, v in SIGMA_LINES.items():
+        axes[1].axhline(v, color="tab:red", lw=0.8, ls=":")
+        axes[1].annotate(f"{k} sigma (1 dof)", (1.0, v), xycoords=("axes fraction", "data"),
+                         ha="right", va="bottom", color="tab:red", fontsize=8)
+    axes[1].set_ylabel("delta chi2 = chi2_bkg - chi2_min")
+    axes[2].set_yscale("log")
+    axes[2].set_ylabel("mu_best (x the card's rate)")
+    axes[2].set_xlabel(x_key)
+    for ax in axes:
+        if any(ax.get_legend_handles_labels()[1]):
+            ax.legend(fontsize=8)
+    fig.suptitle(f"MiniBooNE 2020 E_QE fit vs {x_key} ({rows[0].get('stat', 'cnp')}, full "
+                 f"covariance; {rows[0].get('n_events')} events per point)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, Path(path))

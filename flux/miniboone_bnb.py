@@ -24,10 +24,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
-from zpgen.options import OptionReader
+from zpgen.options import OptionDoc, OptionReader, option_keys
 
 from ._binned import FLAVOURS
-from .tabulated import DEFAULT_COLUMNS, TabulatedFlux, read_table
+from .tabulated import _FLAVOUR_DOC, DEFAULT_COLUMNS, TabulatedFlux, read_table
 
 __all__ = ["CITATIONS", "TABLE", "MiniBooNEBNBFlux"]
 
@@ -51,6 +51,7 @@ class MiniBooNEBNBFlux(TabulatedFlux):
     """The MiniBooNE neutrino-mode BNB flux of one flavour (see the module docstring)."""
 
     name: ClassVar[str] = "miniboone_bnb"
+    OPTIONS: ClassVar[tuple[OptionDoc, ...]] = (_FLAVOUR_DOC,)
     citations: ClassVar[tuple[str, ...]] = CITATIONS
 
     def __init__(self, flavour: str = "numu") -> None:
@@ -68,5 +69,5 @@ class MiniBooNEBNBFlux(TabulatedFlux):
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> MiniBooNEBNBFlux:
         """Build from the card's ``[flux]`` table (``CardError`` naming the field)."""
-        reader = OptionReader("flux", options, ("flavour",))
+        reader = OptionReader("flux", options, option_keys(cls.OPTIONS))
         return cls(reader.choice("flavour", tuple(FLAVOURS), "numu"))

@@ -22,6 +22,10 @@ integrals treat it as exact:
   ``Phi(E) dE/du sigma(E)`` is ``flux * sigma(E_0)`` (PHYSICS.md, "Event rate");
 - ``integral(e_min, e_max)`` is ``flux`` if ``e_min <= E_0 < e_max`` and 0 otherwise;
 - above a threshold ``e_min > E_0`` there is no flux: jacobian 0.
+
+A card that gives no ``flux`` gets 1 nu/cm^2/POT, i.e. rates per unit flux; the beam then
+carries the caveat :data:`UNIT_FLUX_CAVEAT`, which ``zpgen generate``, ``zpgen rate`` and
+the output's run document repeat.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from zpgen.options import OptionReader
+from zpgen.options import OptionDoc, OptionReader, option_keys
 
 from ._binned import FLAVOURS, MAX_ENERGY_GEV, BinnedFlux
 
@@ -42,6 +46,12 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Relative half-width of the bin that stands for the delta function.
 HALF_WIDTH = 1e-9
+#: What a card without ``flux.flux`` is told (``caveats``: zpgen generate, rate and the
+#: run document repeat it).
+UNIT_FLUX_CAVEAT = ("flux.flux is not given: the monochromatic beam holds 1 nu/cm^2/POT, so "
+                    "every rate and weight is per unit flux (multiply by the beam's integrated "
+                    "flux in nu/cm^2/POT, e.g. --set flux.flux=5.2e-10 for the BNB's numu "
+                    "total, or give it)")
 #: Largest integrated flux accepted (nu / cm^2 / POT; beams give 1e-10 to 1e-8): above it
 #: the density of the narrow bin would overflow.
 MAX_FLUX = 1e100
@@ -61,6 +71,13 @@ class MonochromaticFlux(BinnedFlux):
     """
 
     name: ClassVar[str] = "monochromatic"
+    OPTIONS: ClassVar[tuple[OptionDoc, ...]] = (
+        OptionDoc("energy", "required", "neutrino energy E_0", unit="GeV", allowed="> 0"),
+        OptionDoc("flux", "1.0 (then every rate is per unit flux: a warning says so)",
+                  "integrated flux of the beam", unit="nu/cm^2/POT", allowed="> 0"),
+        OptionDoc("flavour", "'numu'", "neutrino flavour of the beam",
+                  allowed="numu | numubar | nue | nuebar"),
+    )
 
     def __init__(self, energy: float, flux: float = 1.0, flavour: str = "numu") -> None:
         if not (np.isfinite(energy) and energy > 0.0):
@@ -73,17 +90,22 @@ class MonochromaticFlux(BinnedFlux):
         self.energy = float(energy)
         self.flux = float(flux)
         self._width = width
+        #: Warnings about the beam that every command prints (a missing normalisation).
+        self.caveats: tuple[str, ...] = ()
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> MonochromaticFlux:
         """Build from the card's ``[flux]`` table (``CardError`` naming the field)."""
-        reader = OptionReader("flux", options, ("energy", "flux", "flavour"))
+        reader = OptionReader("flux", options, option_keys(cls.OPTIONS))
         energy = reader.number("energy", unit="GeV", lo=0.0, lo_open=True,
                                hi=MAX_ENERGY_GEV / (1.0 + HALF_WIDTH))
         flux = reader.number("flux", 1.0, unit="nu/cm^2/POT", lo=0.0, lo_open=True,
                              hi=MAX_FLUX)
         flavour = reader.choice("flavour", tuple(FLAVOURS), "numu")
-        return cls(energy, flux, flavour)
+        beam = cls(energy, flux, flavour)
+        if "flux" not in options:
+            beam.caveats = (UNIT_FLUX_CAVEAT,)
+        return beam
 
     def integral(self, e_min: float = 0.0, e_max: float = float("inf")) -> float:
         """``flux`` if ``e_min <= E_0 < e_max``, else 0 (delta-function semantics)."""

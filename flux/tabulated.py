@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from zpgen.card import CardError
-from zpgen.options import OptionReader
+from zpgen.options import OptionDoc, OptionReader, option_keys
 
 from ._binned import FLAVOURS, BinnedFlux
 
@@ -55,7 +55,22 @@ CONTENT_UNITS: dict[str, float | None] = {
 }
 LAYOUTS = ("edges", "centres")
 DEFAULT_COLUMNS = ("numu", "numubar", "nue", "nuebar")
-OPTION_KEYS = ("path", "layout", "columns", "flavour", "energy_unit", "content_unit")
+_FLAVOUR_DOC = OptionDoc("flavour", "'numu'", "neutrino flavour of the beam",
+                         allowed="numu | numubar | nue | nuebar")
+#: The ``[flux]`` options (module docstring), for ``zpgen card --explain``.
+OPTIONS = (
+    OptionDoc("path", "required", "text file of the spectrum (# comments, whitespace "
+              "columns; relative to the working directory)"),
+    OptionDoc("layout", "'edges'", "energy columns: E_low E_high, or bin centres",
+              allowed="edges | centres"),
+    OptionDoc("columns", "['numu', 'numubar', 'nue', 'nuebar']",
+              "names of the flavour columns in file order"),
+    _FLAVOUR_DOC,
+    OptionDoc("energy_unit", "required", "unit of the energy columns", allowed="GeV | MeV"),
+    OptionDoc("content_unit", "required", "unit of the flux columns (never guessed)",
+              allowed=" | ".join(CONTENT_UNITS)),
+)
+OPTION_KEYS = option_keys(OPTIONS)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -139,6 +154,7 @@ class TabulatedFlux(BinnedFlux):
     """
 
     name: ClassVar[str] = "tabulated"
+    OPTIONS: ClassVar[tuple[OptionDoc, ...]] = OPTIONS
 
     def __init__(self, flavour: str, edges: npt.ArrayLike, density: npt.ArrayLike,
                  source: str = "") -> None:

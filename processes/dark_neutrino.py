@@ -182,7 +182,7 @@ class DarkNeutrinoChannel:
     truth_fields : names of the event-level truth fields the kernels fill
     """
 
-    truth_fields = ("E_nu", "t")
+    truth_fields = ("E_nu", "t", *dc.FLIGHT_FIELDS)
 
     def __init__(self, name: str, cp: FloatArray, dp: np.ndarray, flux: Any,
                  nu4_decays: bool) -> None:
@@ -269,7 +269,8 @@ class DarkNeutrinoChannel:
         buf.event["E_nu"][start:start + n] = E_nu
         dc.fill_events(x, E_nu, w_flux, aux, self.cp, self.dp, int(start), buf.event["w"],
                        buf.event["t"], buf.momenta, buf.vertices, buf.pdg, buf.status,
-                       buf.mother, buf.counts, self.pdg, self.status, self.mother, _MODE_PDG)
+                       buf.mother, buf.counts, self.pdg, self.status, self.mother, _MODE_PDG,
+                       *(buf.event[name] for name in dc.FLIGHT_FIELDS))
 
 
 class DarkNeutrinoProcess:
@@ -308,6 +309,19 @@ class DarkNeutrinoProcess:
     def from_card(cls, card: Card, **kwargs: Any) -> DarkNeutrinoProcess:
         """Build from a validated run card (model couplings via the card's front end)."""
         return cls(physical_couplings(card.model), card.physics, **kwargs)
+
+    @classmethod
+    def reweighter(cls, old_card: Card, new_card: Card, channels: tuple[str, ...] | list[str]
+                   ) -> Any:
+        """Exact per-event factors from the events of ``old_card`` to the couplings of
+        ``new_card`` at the same masses (:class:`zpgen.processes.reweight.
+        CouplingReweighter`; ``CardError`` naming what cannot be reweighted, and why).
+        ``channels``: the file's channel names, in the order of its ``channel`` column."""
+        from .reweight import CouplingReweighter, check_reweightable
+
+        check_reweightable(old_card, new_card)  # before building the new model point
+        return CouplingReweighter(cls.from_card(old_card), cls.from_card(new_card), old_card,
+                                  new_card, channels)
 
     @classmethod
     def card_schema(cls) -> CardSchema:
@@ -352,6 +366,19 @@ class DarkNeutrinoProcess:
             PDG_ZPRIME: ParticleInfo(
                 PDG_ZPRIME, "Zprime", "light dark Z' (vector), decays to e+ e-, mu+ mu-, "
                 "nu nubar", pc.mzprime, float(w["Zprime"]["total"]), 1.0, 0.0, standard=True),
+        }
+
+    def column_docs(self) -> dict[str, tuple[str, str]]:
+        """Unit and meaning of the truth columns this process adds to every event
+        (``flight_*``: :data:`zpgen.processes.decay_chain.FLIGHT_FIELDS`)."""
+        return {
+            "flight_nu5": ("cm", "lab flight distance of nu5 before its decay"),
+            "flight_zprime": ("cm", "lab flight distance of the Z' of the nu5 decay (0 for "
+                                    "the virtual Z' of the off-shell chain)"),
+            "flight_nu4": ("cm", "lab flight distance of nu4 before its decay (0 if it does "
+                                 "not decay in the record)"),
+            "flight_zprime_nu4": ("cm", "lab flight distance of the Z' of the nu4 decay (0 "
+                                        "without one)"),
         }
 
     def info(self) -> Mapping[str, Any]:

@@ -90,7 +90,11 @@ Each particle carries its production vertex (x, y, z in cm, t in ns, relative to
 interaction).  nu5, Z' (on shell), nu4 and the nu4's Z' fly ``L = -lambda log(1 - u)`` with
 ``lambda = (|p|/m) c tau`` before decaying; ``t = L E/(|p| c)``.  An off-shell Z' (mode A)
 is a virtual line: its daughters start at the nu5 decay vertex; the Z' of mode B is always
-on shell and flies.
+on shell and flies.  Each event also records the four flight distances L (cm) as truth
+columns (:data:`FLIGHT_FIELDS`: nu5, its Z', nu4, the nu4's Z'; 0 for a particle that does
+not fly): the positions alone lose them to rounding (a nu4 decays ~1e11 cm away, where a
+double resolves ~1e-5 cm, while the Z' flies ~1e-5 cm), and reweighting to other
+lifetimes (:mod:`zpgen.processes.reweight`) needs them exactly.
 
 
 Parameters
@@ -130,6 +134,7 @@ from .xsec import I_M, I_M5, dsigma_dt, t_range
 
 __all__ = [
     "DECAY_DTYPE",
+    "FLIGHT_FIELDS",
     "MASS_MAP_ARCTAN",
     "MASS_MAP_INVERSE",
     "MODE_NU_LIGHT",
@@ -223,6 +228,11 @@ PDG_NU_LIGHT = 14
 # particle slots
 S_BEAM, S_TARGET, S_NU5, S_RECOIL, S_NU4, S_ZP, S_EM, S_EP = 0, 1, 2, 3, 4, 5, 6, 7
 S_NUA, S_ZP2, S_F, S_FB = 8, 9, 10, 11
+#: Flights recorded per event (truth columns :data:`FLIGHT_FIELDS`, cm): nu5, the Z' of the
+#: nu5 decay, nu4 and the Z' of the nu4 decay.
+F_NU5, F_ZP, F_NU4, F_ZP2 = 0, 1, 2, 3
+N_FLIGHTS = 4
+FLIGHT_FIELDS = ("flight_nu5", "flight_zprime", "flight_nu4", "flight_zprime_nu4")
 # rows of the scratch momenta W: the nu5 decay (q, daughter, f, fbar, parent, spin), the nu4
 # decay (the same six rows from 6), and the nu5 and nu4 decay vertices
 W_NU5, W_NU4, W_V5, W_V4 = 0, 6, 12, 13
@@ -257,7 +267,7 @@ _COUPLINGS = nb.types.NamedUniTuple(_F8, 6, Couplings)
 SIG_CHAIN_MOMENTA = nb.void(_MASSES, _ANGLES, _M4)
 SIG_CHAIN_MSQ = _F8(_M4, _MASSES, _F8, _COUPLINGS)
 SIG_CHAIN_NORM = _F8(_MASSES, _F8, _COUPLINGS, _V4, _V4, nb.int64)
-SIG_FLY = nb.void(_V4, _V4, _F8, _F8, _F8, _F8, _V4)
+SIG_FLY = _F8(_V4, _V4, _F8, _F8, _F8, _F8, _V4)
 SIG_TO_LAB = nb.void(_V4, _V4, _V4)
 SIG_COPY4 = nb.void(_V4, _V4)
 SIG_T_MAP = nb.types.UniTuple(_F8, 2)(_F8, _F8, _F8, _F8)
@@ -267,10 +277,11 @@ SIG_MODE_B = _F8(_ANGLES, _F8, _REC, _M4)
 SIG_NU4 = nb.types.Tuple((_F8, nb.int64))(_V4, _F8, _REC, _M4)
 SIG_EVENT_WEIGHT = nb.types.Tuple((_F8, _F8, nb.int64))(_V4, _F8, _F8, _V4, _V4, _DP, _M4,
                                                         nb.boolean)
-SIG_BUILD_EVENT = nb.void(_F8, _F8, _F8, _F8, nb.int64, _V4, _DP, _M4, _M4, _M4)
+SIG_BUILD_EVENT = nb.void(_F8, _F8, _F8, _F8, nb.int64, _V4, _DP, _M4, _M4, _M4, _V4)
 SIG_BATCH_WEIGHTS = _V4(_M4, _V4, _V4, _V4, _DP)
 SIG_FILL_EVENTS = nb.void(_M4, _V4, _V4, _M4, _V4, _DP, nb.int64, _V4, _V4, _M4, _M4, _I32,
-                          _I32, _I32, nb.int64[::1], _I32, _I32, _I32, nb.int32[:, ::1])
+                          _I32, _I32, nb.int64[::1], _I32, _I32, _I32, nb.int32[:, ::1], _V4,
+                          _V4, _V4, _V4)
 
 
 # ----------------------------------------------------------------------------- one chain
@@ -334,20 +345,22 @@ def chain_norm(m: ChainMasses, spin_z: float, c: Couplings, gl_x: FloatArray,
 # ----------------------------------------------------------------------------- helpers
 @nb.njit(SIG_FLY, **_OPTS)
 def _fly(p: FloatArray, start: FloatArray, m: float, ctau: float, u: float, E: float,
-         out: FloatArray) -> None:
-    """Decay vertex (x, y, z, t) of a particle of momentum p made at ``start``."""
+         out: FloatArray) -> float:
+    """Decay vertex (x, y, z, t) of a particle of momentum p made at ``start``; returns the
+    lab flight distance L (cm; 0 for a particle at rest or with ``ctau = 0``)."""
     pabs = math.sqrt(p[1] * p[1] + p[2] * p[2] + p[3] * p[3])
     if pabs <= 0.0 or ctau <= 0.0:
         out[0] = start[0]
         out[1] = start[1]
         out[2] = start[2]
         out[3] = start[3]
-        return
+        return 0.0
     L = -(pabs / m) * ctau * math.log1p(-u)
     out[0] = start[0] + L * p[1] / pabs
     out[1] = start[1] + L * p[2] / pabs
     out[2] = start[2] + L * p[3] / pabs
     out[3] = start[3] + L * E / (pabs * _C_CM_NS)
+    return L
 
 
 @nb.njit(SIG_TO_LAB, **_OPTS)
@@ -528,13 +541,18 @@ def event_weight(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: F
 
 @nb.njit(SIG_BUILD_EVENT, **_OPTS)
 def build_event(E_nu: float, M: float, m5: float, t: float, mode: int, u: FloatArray,
-                dp: np.ndarray, W: FloatArray, P: FloatArray, V: FloatArray) -> None:
+                dp: np.ndarray, W: FloatArray, P: FloatArray, V: FloatArray,
+                L: FloatArray) -> None:
     """Lab four-momenta ``P`` and production vertices ``V`` of the event whose decay
-    kinematics :func:`event_weight` left in ``W`` (slot table in ``dark_neutrino``)."""
+    kinematics :func:`event_weight` left in ``W`` (slot table in ``dark_neutrino``), and
+    the lab flight distances ``L`` (cm) of nu5, its Z', nu4 and the nu4's Z' (module
+    docstring, "Decay vertices"; 0 for a particle that does not fly)."""
     d = dp[0]
     for k in range(P.shape[0]):
         for j in range(4):
             V[k, j] = 0.0
+    for k in range(N_FLIGHTS):
+        L[k] = 0.0
     P[S_BEAM, 0] = E_nu
     P[S_BEAM, 1] = 0.0
     P[S_BEAM, 2] = 0.0
@@ -556,14 +574,14 @@ def build_event(E_nu: float, M: float, m5: float, t: float, mode: int, u: FloatA
                 P[k, j] = 0.0
     # vertices: nu5 decay, then Z' decay (virtual Z' off shell: no flight)
     v5 = W[W_V5]
-    _fly(p5, V[S_NU5], m5, d.ctau5, u[1], p5[0], v5)
+    L[F_NU5] = _fly(p5, V[S_NU5], m5, d.ctau5, u[1], p5[0], v5)
     _copy4(v5, V[S_NU4])
     _copy4(v5, V[S_ZP])
     vz = W[W_V4]
     if d.offshell and mode != MODE_NU_LIGHT:
         _copy4(v5, vz)
     else:
-        _fly(P[S_ZP], v5, d.mz, d.ctau_z, u[2], P[S_ZP, 0], vz)
+        L[F_ZP] = _fly(P[S_ZP], v5, d.mz, d.ctau_z, u[2], P[S_ZP, 0], vz)
     _copy4(vz, V[S_EM])
     _copy4(vz, V[S_EP])
     if mode >= 0:
@@ -573,11 +591,11 @@ def build_event(E_nu: float, M: float, m5: float, t: float, mode: int, u: FloatA
         _to_lab(W[W_NU4 + 2], p4, P[S_F])
         _to_lab(W[W_NU4 + 3], p4, P[S_FB])
         v4 = W[W_V5]
-        _fly(p4, V[S_NU4], d.m4, d.ctau4, u[3], p4[0], v4)
+        L[F_NU4] = _fly(p4, V[S_NU4], d.m4, d.ctau4, u[3], p4[0], v4)
         _copy4(v4, V[S_NUA])
         _copy4(v4, V[S_ZP2])
         vz2 = W[W_V4]
-        _fly(P[S_ZP2], v4, d.mz, d.ctau_z, u[4], P[S_ZP2, 0], vz2)
+        L[F_ZP2] = _fly(P[S_ZP2], v4, d.mz, d.ctau_z, u[4], P[S_ZP2, 0], vz2)
         _copy4(vz2, V[S_F])
         _copy4(vz2, V[S_FB])
 
@@ -603,7 +621,9 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
                 pdg_out: npt.NDArray[np.int32], status_out: npt.NDArray[np.int32],
                 mother_out: npt.NDArray[np.int32], count_out: npt.NDArray[np.int64],
                 pdg: npt.NDArray[np.int32], status: npt.NDArray[np.int32],
-                mother: npt.NDArray[np.int32], mode_pdg: npt.NDArray[np.int32]) -> None:
+                mother: npt.NDArray[np.int32], mode_pdg: npt.NDArray[np.int32],
+                l5_out: FloatArray, lz_out: FloatArray, l4_out: FloatArray,
+                lz2_out: FloatArray) -> None:
     """Events of a block written into chunk columns from event row ``start``.
 
     Parameters
@@ -626,6 +646,10 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
         Particles of each event: ``k``, or ``N_PARTICLES_SHORT`` for a nu5 -> nu_light Z'
         event (the slots beyond are zeroed and are not part of the event:
         :meth:`zpgen.event_record.ChunkBuffer.to_awkward` leaves them out).
+    l5_out, lz_out, l4_out, lz2_out : float64[capacity]
+        Lab flight distances (cm) of nu5, its Z', nu4 and the nu4's Z' (the truth columns
+        :data:`FLIGHT_FIELDS`; 0 for a particle that does not fly), which
+        :mod:`zpgen.processes.reweight` needs at full precision.
 
     Zero-weight points (outside the physical region) get zero momenta and vertices.
     """
@@ -633,6 +657,7 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
     P = np.zeros((k, 4))
     V = np.zeros((k, 4))
     W = np.empty((N_W, 4))
+    L = np.zeros(N_FLIGHTS)
     for i in range(x.shape[0]):
         w, t, mode = event_weight(x[i], E_nu[i], w_flux[i], u[i], cp, dp, W, True)
         row = start + i
@@ -643,8 +668,14 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
                 for j in range(4):
                     P[s, j] = 0.0
                     V[s, j] = 0.0
+            for j in range(N_FLIGHTS):
+                L[j] = 0.0
         else:
-            build_event(E_nu[i], cp[I_M], cp[I_M5], t, mode, u[i], dp, W, P, V)
+            build_event(E_nu[i], cp[I_M], cp[I_M5], t, mode, u[i], dp, W, P, V, L)
+        l5_out[row] = L[F_NU5]
+        lz_out[row] = L[F_ZP]
+        l4_out[row] = L[F_NU4]
+        lz2_out[row] = L[F_ZP2]
         base = row * k
         for s in range(k):
             for j in range(4):

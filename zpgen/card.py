@@ -26,6 +26,8 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_PROCESS",
+    "DEFAULT_SEED",
+    "PRESETS",
     "REQUIRED",
     "Card",
     "CardError",
@@ -34,13 +36,17 @@ __all__ = [
     "RunConfig",
     "SectionSpec",
     "card_differences",
+    "card_from_stored",
     "card_process",
     "default_card_text",
     "load_card",
+    "load_preset",
     "parse_card",
+    "preset_text",
     "process_schema",
     "read_card_text",
     "spec",
+    "stored_card_text",
 ]
 
 
@@ -65,6 +71,9 @@ def _f(default: Any, doc: str, **kw: Any) -> Any:
     return field(default=default, metadata=_meta(doc, **kw))
 
 
+#: The seed of a run whose card gives none: the one of the built-in default card
+#: (default_card.toml), so that both mean the same run.
+DEFAULT_SEED = 20220136945
 #: Default of a field the card must give (:func:`spec`).
 REQUIRED: Any = object()
 #: The process a card without a [process] table uses.
@@ -82,7 +91,7 @@ def spec(default: Any, doc: str, **kw: Any) -> Any:
 class RunConfig:
     """[run]: bookkeeping of a generation run."""
 
-    seed: int = _f(12345, "root entropy of the run's numpy SeedSequence", lo=0)
+    seed: int = _f(DEFAULT_SEED, "root entropy of the run's numpy SeedSequence", lo=0)
     n_events: int = _f(100000, "number of weighted events to generate", lo=1, hi=MAX_EVENTS)
     output: str = _f("zpgen_events.root", "output file; the suffix picks the format")
 
@@ -328,6 +337,26 @@ def card_process(text: str | None = None, overrides: list[str] | tuple[str, ...]
     return str(_build(ProcessConfig, data.get("process", {}), "process").name)
 
 
+#: Cards shipped with zpgen (``zpgen card --preset NAME``): ``default`` is the built-in
+#: default card, the others are ``zpgen/presets/<name>.toml``.
+PRESETS = ("default", "paper")
+
+
+def preset_text(name: str) -> str:
+    """The TOML text of a shipped preset card (:data:`PRESETS`); ``CardError`` otherwise."""
+    if name not in PRESETS:
+        raise CardError(f"--preset: unknown preset {name!r}" + _suggest(name, PRESETS))
+    if name == "default":
+        return default_card_text()
+    return resources.files("zpgen").joinpath("presets", f"{name}.toml").read_text(
+        encoding="utf-8")
+
+
+def load_preset(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Card:
+    """A shipped preset card (:func:`preset_text`) with ``--set`` overrides, validated."""
+    return parse_card(preset_text(name), overrides, f"<preset {name}>")
+
+
 def parse_card(text: str | None = None, overrides: list[str] | tuple[str, ...] = (),
                source: str = "<default>") -> Card:
     """Parse and validate a card.
@@ -412,6 +441,59 @@ def read_card_text(path: str | Path) -> str:
                         f"at offset {exc.start}); save it as UTF-8") from None
 
 
+#: First line of the card text stored in every output file, then one ``# --set`` line per
+#: override (:func:`stored_card_text`).
+STORED_SOURCE_PREFIX = "# card source: "
+STORED_SET_PREFIX = "# --set "
+
+
+def stored_card_text(card: Card, source: str | None = None) -> str:
+    """The card as every output file stores it: a ``# card source:`` line, one
+    ``# --set`` line per override (overrides cannot hold newlines) and the TOML text.
+    :func:`card_from_stored` reads it back."""
+    src = (card.source if source is None else source).encode("unicode_escape").decode("ascii")
+    overrides = "".join(f"{STORED_SET_PREFIX}{o}\n" for o in card.overrides)
+    return f"{STORED_SOURCE_PREFIX}{src}\n" + overrides + (card.text or "")
+
+
+def split_stored_card(text: str) -> tuple[str, tuple[str, ...]]:
+    """``(TOML body, overrides)`` of a card text written by :func:`stored_card_text` (a plain
+    TOML text has no overrides)."""
+    lines = text.splitlines(keepends=True)
+    overrides: list[str] = []
+    i = 0
+    if lines and lines[0].startswith(STORED_SOURCE_PREFIX):
+        i = 1
+        while i < len(lines) and lines[i].startswith(STORED_SET_PREFIX):
+            overrides.append(lines[i][len(STORED_SET_PREFIX):].rstrip("\n"))
+            i += 1
+    return "".join(lines[i:]), tuple(overrides)
+
+
+def card_from_stored(text: str, resolved: Mapping[str, Any] | None = None,
+                     source: str = "<stored card>",
+                     extra: tuple[str, ...] | list[str] = ()) -> Card:
+    """The :class:`Card` of an output file from its stored card text (with its ``--set``
+    overrides, then ``extra`` ones).
+
+    ``resolved`` (the run document's ``card_resolved``) is checked against the parsed card
+    without ``extra``: a difference (a file written by another zpgen release, or edited)
+    raises :class:`CardError` naming the first differing key.
+    """
+    body, overrides = split_stored_card(text)
+    card = parse_card(body, overrides, source)
+    if resolved is not None:
+        diff = card_differences(card.as_dict(), resolved)
+        if diff:
+            key, here, stored = diff[0]
+            raise CardError(f"{source}: the stored card gives {key} = {here!r} but the file's "
+                            f"resolved card says {stored!r} (written by another zpgen "
+                            "release, or edited?)")
+    if extra:
+        card = parse_card(body, (*overrides, *extra), source)
+    return card
+
+
 def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested card dict -> {"model.m5": 0.11, ...} (dotted keys, as in --set and errors)."""
     out: dict[str, Any] = {}
@@ -468,4 +550,27 @@ def explain(process: str = DEFAULT_PROCESS) -> str:
         walk(sec.cls, section)
         for name, nested in sec.nested.items():
             walk(nested, f"{section}.{name}")
+    lines.extend(explain_plugins())
     return "\n".join(lines)
+
+
+def explain_plugins() -> list[str]:
+    """The options of every installed flux and detector plugin (their ``OPTIONS``:
+    :class:`zpgen.options.OptionDoc`), one line each, after a line naming the plugin."""
+    from .options import explain_options
+    from .registry import PluginError, available, load_plugin
+
+    lines: list[str] = []
+    for kind in ("flux", "detector"):
+        for name in sorted(available(kind)):
+            try:
+                plugin = load_plugin(kind, name)
+            except (PluginError, ImportError) as exc:  # a broken third-party plugin
+                lines.append(f"[{kind}] name = {name!r}: cannot be loaded ({exc})")
+                continue
+            docs = tuple(getattr(plugin, "OPTIONS", ()) or ())
+            summary = (getattr(plugin, "__doc__", "") or "").strip().splitlines()
+            lines.append(f"[{kind}] name = {name!r}: {summary[0] if summary else ''}"
+                         + ("" if docs else " (the plugin documents no options)"))
+            lines.extend(explain_options(kind, name, docs))
+    return lines

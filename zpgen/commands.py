@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from typing import Any
 
@@ -15,20 +16,46 @@ from zpgen.card import Card, CardError, load_card
 
 
 def add_card_arguments(parser: argparse.ArgumentParser) -> None:
-    """CARD positional and repeatable --set overrides."""
+    """CARD positional, --preset NAME and repeatable --set overrides."""
+    from zpgen.card import PRESETS
+
     parser.add_argument("card", nargs="?", metavar="CARD",
                         help="run card (TOML); default: the built-in MiniBooNE benchmark")
+    parser.add_argument("--preset", metavar="NAME", choices=PRESETS,
+                        help=f"start from a card shipped with zpgen instead of CARD: "
+                             f"{', '.join(PRESETS)} (zpgen card --preset NAME prints it)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="SECTION.KEY=VALUE",
                         help="override a card value, e.g. --set model.mzprime=0.02 "
                              "(repeatable)")
 
 
+def card_text_from_args(args: argparse.Namespace) -> tuple[str, str]:
+    """``(TOML text, source)`` of the card the arguments name: CARD, --preset NAME or the
+    built-in default (``CardError`` if both CARD and --preset are given)."""
+    from zpgen.card import default_card_text, preset_text, read_card_text
+
+    preset = getattr(args, "preset", None)
+    if preset and args.card:
+        raise CardError(f"--preset {preset}: give a CARD or a preset, not both")
+    if preset:
+        return preset_text(preset), f"<preset {preset}>"
+    if args.card:
+        return read_card_text(args.card), str(args.card)
+    return default_card_text(), "<default>"
+
+
 def card_from_args(args: argparse.Namespace, process: str | None = None) -> Card:
-    """The card of CARD and --set.  ``process``: the process plugin a command belongs to
-    (e.g. ``zpgen rate``, of ``dark_neutrino``); a card of another process is refused
-    with a :class:`CardError` naming ``process.name``."""
-    card = load_card(args.card, tuple(args.overrides))
+    """The card of CARD (or --preset NAME) and --set.  ``process``: the process plugin a
+    command belongs to (e.g. ``zpgen rate``, of ``dark_neutrino``); a card of another
+    process is refused with a :class:`CardError` naming ``process.name``."""
+    from zpgen.card import parse_card
+
+    text, source = card_text_from_args(args)
+    if source == "<default>" and not getattr(args, "preset", None):
+        card = load_card(None, tuple(args.overrides))
+    else:
+        card = parse_card(text, tuple(args.overrides), source)
     if process is not None and card.process.name != process:
         command = getattr(args, "command", None) or "this command"
         raise CardError(f"process.name: {command!r} is a command of the {process} process; "
@@ -72,3 +99,24 @@ def print_json(obj: Any) -> None:
     """JSON on stdout, non-finite floats as null (JSON has no NaN)."""
     json.dump(_clean(obj), sys.stdout, indent=2)
     sys.stdout.write("\n")
+
+
+#: Documents installed with zpgen (``zpgen docs NAME`` prints them): name -> file in the
+#: package ``zpgen.docs`` (the repository's docs/ folder).
+SHIPPED_DOCS = {"physics": "physics.md", "architecture": "architecture.md"}
+
+_ROLE = re.compile(r":[a-z]+:`~?([^`<]*?)\s*(?:<[^>]*>)?`")
+_TILDE_ROLE = re.compile(r":[a-z]+:`~([^`]*)`")
+
+
+def plain_text(text: str | None) -> str | None:
+    """A docstring as ``--help`` shows it: reStructuredText roles and literals as plain
+    text (``:mod:`a.b``` -> a.b, ``:func:`~a.b``` -> b, ````x```` -> x) and the physics
+    specification (PHYSICS.md, shipped as docs/physics.md) cited as the command that prints
+    the installed copy, ``zpgen docs physics``."""
+    if text is None:
+        return None
+    text = _TILDE_ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], text)
+    text = _ROLE.sub(lambda m: m.group(1), text)
+    text = text.replace("``", "")
+    return re.sub(r"(?<![\w/])(?:docs/physics|PHYSICS)\.md", "zpgen docs physics", text)

@@ -148,6 +148,8 @@ class RunSummary:
     tallies: dict[str, ChannelTally] = field(default_factory=dict)
     grid: dict[str, Any] | None = None
     unweighted: dict[str, Any] | None = None
+    #: Warnings about the run's inputs (the flux's ``caveats``), repeated by every command.
+    caveats: tuple[str, ...] = ()
     setup_seconds: float = 0.0
     adapt_seconds: float = 0.0
     generate_seconds: float = 0.0
@@ -214,6 +216,7 @@ class RunSummary:
             },
             "grid": self.grid,
             "unweighted": self.unweighted,
+            "caveats": list(self.caveats),
             "timing_s": {"setup": self.setup_seconds, "adapt": self.adapt_seconds,
                          "generate": self.generate_seconds},
         }
@@ -369,7 +372,8 @@ class EventGenerator:
             channels=names, seed=self.seed, job_index=self.job_index,
             n_requested=self.n_events, pot=float(detector_plugin.pot), targets=targets,
             flux_total=float(flux.integral()), process_info=dict(process.info()),
-            grid=grid.info() if grid is not None else None)
+            grid=grid.info() if grid is not None else None,
+            caveats=tuple(getattr(flux, "caveats", ()) or ()))
         self.adapted: dict[str, sampler.AdaptedChannel] = {}
         self.unweighter: Unweighter | None = None
         if unweighted is not None:
@@ -388,9 +392,10 @@ class EventGenerator:
         ``beam_pdg`` (from the flux's flavour), ``beam`` (the flux as an energy histogram
         in nu/cm^2/POT/GeV, or one energy), ``pot``, ``targets`` (per channel),
         ``flux_total`` (nu/cm^2/POT), ``atoms`` (target atoms per nuclear code),
-        ``n_atoms`` (their sum: the "atom" of NuHepMC's per-atom cross section) and
+        ``n_atoms`` (their sum: the "atom" of NuHepMC's per-atom cross section),
         ``histograms`` (the summary histograms the detector declares,
-        :class:`zpgen.histograms.HistogramSpec`).
+        :class:`zpgen.histograms.HistogramSpec`) and ``column_docs`` (unit and meaning of
+        the event columns the process adds, from its optional ``column_docs()``).
         """
         process, flux = self.process, self.flux
         names = list(self.summary.channels)
@@ -425,6 +430,9 @@ class EventGenerator:
             "histograms": [spec.as_dict() for spec in
                            getattr(self.detector, "histograms", list)()],
             "weight_share": self.weight_share,
+            "caveats": list(getattr(flux, "caveats", ()) or ()),
+            "column_docs": {name: [str(unit), str(doc)] for name, (unit, doc) in
+                            dict(getattr(process, "column_docs", dict)()).items()},
             "event_weights": ({"unweighted": True, "mode": self.unweighter.mode,
                                "note": "every event has the same w (expected events / N)"}
                               if self.unweighter is not None else {"unweighted": False}),
@@ -466,6 +474,7 @@ class EventGenerator:
         names = self.summary.channels
         from_grid = ({c["name"]: c for c in self.grid.channels} if self.grid is not None
                      else None)
+        trained = {} if from_grid is not None else self._adapt_all(names)
         rates = []
         for index, name in enumerate(names):
             n_t = self.summary.targets.get(name, 0.0)
@@ -478,9 +487,7 @@ class EventGenerator:
                     rates.append(0.0)
                     continue
             else:
-                adapted = sampler.adapt_channel(self.channels[name], name, index, self.seed,
-                                                nitn=self.nitn, neval=self.neval,
-                                                nitn_final=self.nitn_final)
+                adapted = trained[name]
             self.adapted[name] = adapted
             self.summary.adapt[name] = adapted.summary()
             rates.append(self.summary.pot * n_t * adapted.mean)
@@ -496,6 +503,26 @@ class EventGenerator:
         self.summary.allocation = dict(zip(names, alloc, strict=True))
         self.summary.adapt_seconds = time.perf_counter() - start
         return self.adapted
+
+    def _adapt_all(self, names: tuple[str, ...]) -> dict[str, sampler.AdaptedChannel]:
+        """VEGAS on every channel with targets, ``threads`` channels at a time (each has its
+        own random stream, spawn key ``(0, i)``: the maps do not depend on the threads;
+        the integrands are Numba kernels that release the GIL)."""
+        todo = [(index, name) for index, name in enumerate(names)
+                if self.summary.targets.get(name, 0.0) > 0.0]
+
+        def one(item: tuple[int, str]) -> sampler.AdaptedChannel:
+            index, name = item
+            return sampler.adapt_channel(self.channels[name], name, index, self.seed,
+                                         nitn=self.nitn, neval=self.neval,
+                                         nitn_final=self.nitn_final)
+
+        workers = min(self.threads, len(todo))
+        if workers <= 1:
+            return {name: one((index, name)) for index, name in todo}
+        with ThreadPoolExecutor(workers, thread_name_prefix="zpgen-adapt") as pool:
+            return {name: adapted for (_, name), adapted in zip(todo, pool.map(one, todo),
+                                                                strict=True)}
 
     def _from_grid(self, stored: Mapping[str, Mapping[str, Any]], name: str, index: int
                    ) -> sampler.AdaptedChannel | None:

@@ -12,12 +12,52 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from zpgen.card import CardError
 
-__all__ = ["OptionReader", "closest"]
+__all__ = ["OptionDoc", "OptionReader", "closest", "explain_options", "option_keys"]
+
+
+@dataclass(frozen=True)
+class OptionDoc:
+    """One option of a plugin table, as ``zpgen card --explain`` and ``zpgen plugins`` show
+    it.  A flux or detector plugin lists its options in the class attribute ``OPTIONS``
+    (a tuple of these) and reads them with :class:`OptionReader` (``option_keys(OPTIONS)``
+    as the valid keys, so the documented and the accepted keys are the same).
+
+    Attributes
+    ----------
+    key : option name in the card table
+    default : the default as shown (``"required"`` for a key the card must give)
+    doc : meaning, one sentence
+    unit : unit of a number ("" if none)
+    allowed : the allowed values or range as text (``"> 0"``, ``"numu | nue"``)
+    """
+
+    key: str
+    default: str
+    doc: str
+    unit: str = ""
+    allowed: str = ""
+
+
+def option_keys(docs: Sequence[OptionDoc]) -> tuple[str, ...]:
+    """The keys of a plugin's ``OPTIONS``."""
+    return tuple(d.key for d in docs)
+
+
+def explain_options(section: str, name: str, docs: Sequence[OptionDoc]) -> list[str]:
+    """``zpgen card --explain`` lines of one plugin's options (``[section]``, ``name``)."""
+    lines = []
+    for d in docs:
+        unit = f" [{d.unit}]" if d.unit else ""
+        allowed = f" {d.allowed}" if d.allowed else ""
+        lines.append(f"{section}.{d.key}{unit}: {d.doc}.{allowed}  (default: {d.default}; "
+                     f"{section}.name = {name!r})")
+    return lines
 
 _MISSING: Any = object()
 

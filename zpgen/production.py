@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from zpgen import __version__
-from zpgen.card import Card, CardError
+from zpgen.card import Card, CardError, stored_card_text
 
 __all__ = ["DEFAULT_CHUNK", "current_command", "generate_file", "run_document"]
 
@@ -35,14 +35,11 @@ def run_document(card: Card, engine: Any, grid: Any, n_jobs: int | None,
     ``zpgen run-jobs`` gets its parent's, so that a file made on a Dask worker records the
     command the user typed, not ``dask worker ...``).
     """
-    overrides = "".join(f"# --set {o}\n" for o in card.overrides)  # no newlines (card.py)
-    text = card.text if card.text else ""
-    source = card.source.encode("unicode_escape").decode("ascii")  # one comment line
     summary = engine.summary
     info = {
         "generator": "zpgen",
         "version": __version__,
-        "card": (f"# card source: {source}\n" + overrides + text),
+        "card": stored_card_text(card),  # card.py: read back by card_from_stored
         "card_dict": card.as_dict(),
         "card_resolved": card.as_dict(),
         "seed": card.run.seed,

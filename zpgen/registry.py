@@ -139,7 +139,11 @@ class Flux(Protocol):
     density : spectrum in nu / cm^2 / POT / GeV per bin, shape (n,)
 
     Optional method ``data_files() -> Mapping[str, path]``: the data files the flux read
-    (fingerprinted in grids and outputs, :mod:`zpgen.fingerprints`).
+    (fingerprinted in grids and outputs, :mod:`zpgen.fingerprints`).  Optional attribute
+    ``caveats`` (tuple of str): warnings every command prints and every output records
+    (e.g. a monochromatic beam without its normalisation: rates per unit flux).
+    Optional class attribute ``OPTIONS`` (tuple of :class:`zpgen.options.OptionDoc`): the
+    card options, shown by ``zpgen card --explain`` and ``zpgen plugins`` (detectors too).
     """
 
     name: str
@@ -162,7 +166,11 @@ class Detector(Protocol):
     """A detector: material, exposure, geometry and response.
 
     Optional methods: ``histograms() -> list[HistogramSpec]`` (the summary histograms of
-    its runs) and ``data_files() -> Mapping[str, path]`` as for :class:`Flux`.
+    its runs), ``data_files() -> Mapping[str, path]`` as for :class:`Flux`, and
+    ``same_response(before, after) -> bool array``: per event, whether its response to the
+    events ``after`` (same momenta, moved decay vertices) is the one it gave ``before``
+    with the same random numbers (``zpgen reweight`` keeps a file's detector columns only
+    then).
     """
 
     name: str
@@ -227,6 +235,23 @@ class Process(Protocol):
     process models; a flux of another flavour is refused (:func:`check_beam_flavour`).
     Optional method ``data_files()`` (as for fluxes and detectors): data files it reads,
     fingerprinted in grids and outputs (:mod:`zpgen.fingerprints`).
+    Optional method ``column_docs() -> Mapping[str, (unit, meaning)]``: the event columns
+    the process adds (its truth fields), documented in every output file.
+    Optional classmethod ``reweighter(old_card, new_card, channels)`` (``zpgen reweight``,
+    :mod:`zpgen.reweighting`): an object that takes the events generated with
+    ``old_card`` to the couplings of ``new_card`` without regenerating them, with
+
+    * ``reweight(chunk) -> (r, chunk')``: per-event factors ``r`` (float64 array) that
+      multiply ``w`` and ``w_xsec``, and the chunk with whatever the new couplings move
+      without changing momenta (decay vertices), or the chunk itself;
+    * ``moves_vertices`` (bool): whether ``reweight`` moves decay vertices (the engine then
+      asks the detector's optional ``same_response``);
+    * ``required_columns``: event columns ``reweight`` reads;
+    * ``changed`` (list of card keys) and ``describe()`` (JSON-compatible, recorded in the
+      output);
+
+    it raises :class:`zpgen.card.CardError` naming the key and the reason for a change it
+    cannot reweight (e.g. a mass).  A process without it cannot be reweighted.
     """
 
     name: str

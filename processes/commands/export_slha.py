@@ -38,11 +38,12 @@ from zpgen.tempfiles import atomic_write_bytes
 from . import PROCESS
 
 EPILOG = """\
-The param_card matches the UFO model validation/madgraph/zpgen_darknu (Dirac) or
-zpgen_darknu_majorana (model.heavy_neutrino = "majorana"); validation/madgraph/README.md
-gives the MadGraph commands. "full" nucleon form factors have no constant-form-factor
-equivalent: the point-like proton is written and a warning printed; compare with zpgen run
-with --set physics.nucleon_form_factor=point (or frozen, as the paper's MadGraph check).
+The param_card matches the UFO model zpgen_darknu (Dirac) or zpgen_darknu_majorana
+(model.heavy_neutrino = "majorana"), which are not installed with zpgen: they are in the
+zpgen source repository (folder validation/madgraph), with the MadGraph commands. "full"
+nucleon form factors have no constant-form-factor equivalent: the point-like proton is
+written and a warning printed; compare with zpgen run with --set
+physics.nucleon_form_factor=point (or frozen, as the paper's MadGraph check).
 
 examples:
   zpgen export-slha -o param_card.dat

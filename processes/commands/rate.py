@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from zpgen.commands import add_card_arguments, card_from_args, print_json
 
@@ -31,6 +32,9 @@ def run(args: argparse.Namespace) -> int:
     flux = load_plugin("flux", card.flux["name"]).from_options(card.flux)
     detector = load_plugin("detector", card.detector["name"]).from_options(card.detector)
     summary = rate_summary(card, flux, detector)
+    summary["caveats"] = list(getattr(flux, "caveats", ()) or ())
+    for caveat in summary["caveats"]:
+        print(f"zpgen rate: warning: {caveat}", file=sys.stderr)
     if args.json:
         print_json(summary)
         return 0

@@ -199,6 +199,28 @@ def test_monochromatic_is_exact():
 def test_monochromatic_default_flux_is_one():
     flux = load_plugin("flux", "monochromatic").from_options({"energy": 2.0})
     assert flux.integral() == 1.0 and flux.flavour == "numu"
+    assert flux.caveats and "per unit flux" in flux.caveats[0]
+    given = load_plugin("flux", "monochromatic").from_options({"energy": 2.0, "flux": 1.0})
+    assert given.caveats == ()
+
+
+def test_a_unit_flux_is_said_loudly(tmp_path, capsys):
+    """Without flux.flux the rates are per unit flux (1 nu/cm^2/POT): zpgen rate and zpgen
+    generate say so, and the file records it; with it, nothing is said."""
+    from zpgen.cli import main
+    from zpgen.writers.read import read_metadata
+
+    mono = ["--set", "flux.name=monochromatic", "--set", "flux.energy=0.8"]
+    assert main(["rate", *mono]) == 0
+    err = capsys.readouterr().err
+    assert "warning: flux.flux is not given" in err and "per unit flux" in err
+    assert main(["rate", *mono, "--set", "flux.flux=5.2e-10"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    out = tmp_path / "mono.parquet"
+    assert main(["generate", *mono, "-n", "2000", "-o", str(out), "-q", "--nitn", "3",
+                 "--neval", "2000"]) == 0
+    assert "per unit flux" in capsys.readouterr().err
+    assert "per unit flux" in read_metadata(out)["run_info"]["caveats"][0]
 
 
 # ------------------------------------------------------------------ bad options

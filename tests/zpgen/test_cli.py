@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -74,6 +75,31 @@ def test_every_subcommand_help_has_an_example():
     assert {"xsec", "widths", "g2", "card", "couplings", "plugins"} <= set(sub.choices)
     for name, subparser in sub.choices.items():
         assert "example" in (subparser.epilog or ""), name
+
+
+def test_help_is_plain_text_citing_shipped_documents():
+    """No reStructuredText in --help, and every .md it names is installed with zpgen
+    (zpgen docs prints it)."""
+    from importlib import resources
+
+    from zpgen.commands import SHIPPED_DOCS
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, subparser in sub.choices.items():
+        text = subparser.format_help()
+        for markup in ("``", ":mod:`", ":func:`", ":class:`", ":meth:`", ":data:`"):
+            assert markup not in text, (name, markup)
+        assert "PHYSICS.md" not in text, name
+        for doc in re.findall(r"[\w./-]+\.md\b", text):
+            assert doc.rsplit("/", 1)[-1] in SHIPPED_DOCS.values(), (name, doc)
+    for filename in SHIPPED_DOCS.values():
+        assert resources.files("zpgen.docs").joinpath(filename).is_file()
+
+
+def test_docs_prints_the_installed_physics_specification(capsys):
+    assert main(["docs", "physics"]) == 0
+    assert "## Matrix elements and cross section" in capsys.readouterr().out
 
 
 def test_console_entry_point_runs():

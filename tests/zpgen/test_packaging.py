@@ -43,8 +43,19 @@ def test_wheel_maps_plugin_folders_into_zpgen(tmp_path):
                      "zpgen/flux/data/LICENSE.darknews", "zpgen/detectors/miniboone.py",
                      "zpgen/detectors/data/efficiency_fit.json", "zpgen/writers/root.py",
                      "zpgen/processes/commands/xsec.py",
-                     "zpgen/detectors/commands/compare.py", "zpgen/cli/generate.py"):
+                     "zpgen/detectors/commands/compare.py", "zpgen/cli/generate.py",
+                     "zpgen/detectors/commands/scan.py", "zpgen/api.py",
+                     "zpgen/presets/paper.toml", "zpgen/docs/physics.md",
+                     "zpgen/docs/architecture.md"):
         assert required in names, required
+    # a plain `pip install zpgen` can write and read every format and give DataFrames:
+    # the format libraries (and pandas, for Sample.to_pandas) are dependencies, no extra
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    requires = [line.split(":", 1)[1].strip() for line in
+                zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
+                if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    for library in ("uproot", "pyhepmc", "pylhe", "pyarrow", "pandas"):
+        assert any(r.startswith(library) for r in requires), (library, requires)
     # nothing installs as a top-level processes/flux/detectors package
     assert not any(n.split("/")[0] in {"processes", "flux", "detectors", "validation"}
                    for n in names)

@@ -21,6 +21,7 @@ from typing import Any
 
 from zpgen import __version__, signals
 from zpgen.card import CardError
+from zpgen.commands import plain_text
 from zpgen.outputs import OutputError
 from zpgen.registry import PluginError
 
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         if hasattr(register, "load"):  # an entry point: import the plugin only now
             register = register.load()
         register(sub)
+    for command in sub.choices.values():  # --help is plain text, citing shipped documents
+        command.description = plain_text(command.description)
+        command.epilog = plain_text(command.epilog)
     return parser
 
 

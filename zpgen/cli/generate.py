@@ -136,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
         unweighted=args.unweighted)
     info = summary.as_dict()
     elapsed = time.perf_counter() - start
+    for caveat in summary.caveats:
+        print(f"zpgen generate: warning: {caveat}", file=sys.stderr)
     if not args.quiet:
         print(f"zpgen generate: wrote {summary.n_events} events to {output} in "
               f"{elapsed:.1f} s", file=sys.stderr)

@@ -14,7 +14,7 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,6 +30,7 @@ __all__ = [
     "EVENT_FIELDS_REQUIRED",
     "PARTICLE_FIELDS",
     "AtomicWriter",
+    "RecordBuilder",
     "WriterError",
     "column_docs",
     "event_columns",
@@ -153,16 +154,20 @@ def generator_description(run_info: Mapping[str, Any]) -> str:
 
 
 def column_docs(columns: list[str] | tuple[str, ...] | None = None,
-                units: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+                units: Mapping[str, str] | None = None,
+                declared: Mapping[str, Any] | None = None) -> dict[str, dict[str, str]]:
     """``{column: {"unit": ..., "doc": ...}}`` for the given columns (default: all known).
 
-    ``units`` (the run_info ``"units"`` mapping) overrides the built-in units.
+    ``declared`` (the run_info ``"column_docs"``: ``{column: [unit, doc]}``, the columns a
+    plugin declares, e.g. the process's truth columns) adds to the built-in
+    :data:`COLUMN_DOCS`; ``units`` (the run_info ``"units"`` mapping) overrides the units.
     """
     units = dict(units or {})
-    names = list(columns) if columns is not None else list(COLUMN_DOCS)
+    known = {**COLUMN_DOCS, **{k: (str(v[0]), str(v[1])) for k, v in (declared or {}).items()}}
+    names = list(columns) if columns is not None else list(known)
     out: dict[str, dict[str, str]] = {}
     for name in names:
-        unit, doc = COLUMN_DOCS.get(name, ("", ""))
+        unit, doc = known.get(name, ("", ""))
         out[name] = {"unit": str(units.get(name, unit)), "doc": doc}
     return out
 
@@ -206,7 +211,9 @@ def run_metadata(run_info: Mapping[str, Any], totals: Mapping[str, Any] | None,
         },
         "columns": column_docs(
             (columns or []) + [f"particles.{f}" for f in PARTICLE_FIELDS],
-            run_info.get("units")),
+            run_info.get("units"), run_info.get("column_docs")),
+        # the event columns in chunk order (the "columns" mapping is stored with sorted keys)
+        "column_order": list(columns or []),
     }
     return jsonable(doc)
 
@@ -249,10 +256,9 @@ class AtomicWriter:
 
     @classmethod
     def iter_chunks(cls, path: str, step_size: int) -> Iterator[Any]:
-        """Event chunks (the generator's chunk format) of a file of this format, for
-        formats that can hold them column-wise (ROOT, Parquet)."""
-        raise WriterError(f"{path}: reading events back is not supported for {cls.name} "
-                          "files (only ROOT and Parquet)")
+        """Event chunks (the generator's chunk format) of a file of this format (every
+        built-in writer implements it; ``zpgen.load``, ``reweight``, ``merge`` use it)."""
+        raise WriterError(f"{path}: the {cls.name} writer cannot read its events back")
 
     def __init__(self) -> None:
         self.path: Path | None = None
@@ -396,3 +402,56 @@ def flat_particles(chunk: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     flat = {f: ak.to_numpy(ak.flatten(parts[f], axis=1)) for f in PARTICLE_FIELDS}
     return offsets, flat
 
+
+
+#: Event columns the text formats (NuHepMC attributes, the LHE ``#zpgen`` line) hold as
+#: numbers but the generator makes integer or boolean; reading restores the types.
+INT_COLUMNS = ("channel",)
+BOOL_COLUMNS = ("passes", "one_ring")
+
+
+class RecordBuilder:
+    """Collects events read from a text format and turns them into a chunk of the
+    generator's format (event columns + jagged ``particles``), for ``iter_chunks``."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[float]] = {}
+        self.counts: list[int] = []
+        self.particles: dict[str, list[Any]] = {f: [] for f in PARTICLE_FIELDS}
+        self.n = 0
+
+    def add(self, columns: Mapping[str, float], particles: Mapping[str, Sequence[Any]]
+            ) -> None:
+        """One event: its event columns and its particles (every field of
+        :data:`PARTICLE_FIELDS`, one entry per particle in record order)."""
+        if self.n and set(columns) != set(self.columns):
+            raise WriterError("events with different event columns in one file")
+        for name, value in columns.items():
+            self.columns.setdefault(name, []).append(float(value))
+        n = len(particles["pdg"])
+        for f in PARTICLE_FIELDS:
+            if len(particles[f]) != n:
+                raise WriterError(f"particle field {f} has {len(particles[f])} entries for "
+                                  f"{n} particles")
+            self.particles[f].extend(particles[f])
+        self.counts.append(n)
+        self.n += 1
+
+    def chunk(self) -> Any:
+        """The collected events as one awkward chunk (and an empty builder)."""
+        fields: dict[str, Any] = {}
+        for name, values in self.columns.items():
+            arr = np.asarray(values, dtype=np.float64)
+            if name in INT_COLUMNS:
+                arr = arr.astype(np.int32)
+            elif name in BOOL_COLUMNS:
+                arr = arr != 0.0
+            fields[name] = arr
+        counts = np.asarray(self.counts, dtype=np.int64)
+        parts = {f: np.asarray(v, dtype=np.int32 if f in ("pdg", "status", "mother")
+                               else np.float64) for f, v in self.particles.items()}
+        fields["particles"] = ak.zip({f: ak.unflatten(parts[f], counts)
+                                      for f in PARTICLE_FIELDS})
+        out = ak.zip(fields, depth_limit=1)
+        self.__init__()  # type: ignore[misc]
+        return out

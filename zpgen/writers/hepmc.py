@@ -43,19 +43,20 @@ import contextlib
 import functools
 import math
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import awkward as ak
 import numpy as np
 
-from zpgen.event_record import STATUS_DOCS, production_vertices
+from zpgen.event_record import STATUS_BEAM, STATUS_DOCS, production_vertices
 
 from ._base import (
     C_MM_PER_NS,
     CM2_TO_PB,
     AtomicWriter,
+    RecordBuilder,
     WriterError,
     dumps,
     flat_particles,
@@ -449,11 +450,92 @@ class NuHepMCWriter(AtomicWriter):
             raise WriterError(f"{path}: no zpgen.RunInfo attribute (not written by zpgen?)")
         return card, info
 
+    @classmethod
+    def iter_chunks(cls, path: str, step_size: int) -> Iterator[Any]:
+        """The events (generator chunk format) of a zpgen NuHepMC file, read with HepMC3
+        itself (pyhepmc): event columns from the ``zpgen.<column>`` attributes, the record
+        from the graph (module docstring): the beam, the target (for a bound nucleon the
+        struck nucleon, without the nucleus and the remnant; a free target's nuclear code
+        back to the channel's target), then every product in order with the particle
+        whose decay vertex made it as mother; positions from mm to cm, times from mm/c to
+        ns.  Files written without event columns cannot be read back."""
+        import pyhepmc
+
+        _, info = cls.read_metadata(path)
+        described = dict(info.get("channel_info", {}) or {})
+        target_pdg = [int(dict(described.get(c, {})).get("target_pdg", 0))
+                      for c in info.get("channels", [])]
+        order = {name: k for k, name in enumerate(info.get("column_order") or [])}
+        builder = RecordBuilder()
+        with pyhepmc.open(path) as events:
+            for event in events:
+                columns, particles = _hepmc_event(event, target_pdg, path)
+                # HepMC3 keeps attributes sorted by name: restore the chunk's order
+                columns = dict(sorted(columns.items(),
+                                      key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+                builder.add(columns, particles)
+                if builder.n >= step_size:
+                    yield builder.chunk()
+        if builder.n:
+            yield builder.chunk()
+
     def _release(self) -> None:
         if self._body is not None:
             with contextlib.suppress(Exception):
                 self._body.close()
             self._body = None
+
+
+def _hepmc_event(event: Any, target_pdg: Sequence[int], path: str
+                 ) -> tuple[dict[str, float], dict[str, list[Any]]]:
+    """Event columns and the zpgen record of one HepMC3 event (NuHepMCWriter.iter_chunks)."""
+    attrs = event.attributes
+    columns = {name[6:]: float(attrs[name].astype(float)) for name in attrs
+               if name.startswith("zpgen.")}
+    if "w" not in columns:
+        raise WriterError(f"{path}: the events have no zpgen.<column> attributes (written "
+                          "with event_columns=False?); they cannot be read back")
+    parts: dict[str, list[Any]] = {f: [] for f in ("pdg", "status", "mother", "E", "px",
+                                                   "py", "pz", "x", "y", "z", "t")}
+    slot: dict[int, int] = {}
+    beam = target = None
+    products = []
+    for p in event.particles:
+        if p.status == STATUS_BEAM:
+            beam = p
+        elif p.status == STATUS_STRUCK_NUCLEON or (p.status == 20 and target is None):
+            target = p  # the struck nucleon replaces the nucleus of a bound channel
+        elif p.pid != PDG_REMNANT and p.status != 20:
+            products.append(p)
+    if beam is None or target is None:
+        raise WriterError(f"{path}: event {event.event_number} has no beam or no target")
+    primary = next(v for v in event.vertices if v.status == PRIMARY_VERTEX)
+    origin = [c / CM_TO_MM for c in tuple(primary.position)[:3]]
+    channel = int(columns.get("channel", -1))
+    for p in (beam, target, *products):
+        v = p.production_vertex
+        mother = -1
+        if (p is not beam and p is not target and v is not None
+                and v.status != PRIMARY_VERTEX):
+            mother = slot[v.particles_in[0].id]
+        slot[p.id] = len(parts["pdg"])
+        pdg = p.pid
+        status = p.status
+        if p is target:
+            status = 20
+            if 0 <= channel < len(target_pdg) and target_pdg[channel]:
+                pdg = target_pdg[channel]
+        px, py, pz, E = tuple(p.momentum)
+        if p is beam or p is target:
+            where = [*origin, 0.0]
+        else:
+            x, y, z, t = tuple(v.position)
+            where = [x / CM_TO_MM, y / CM_TO_MM, z / CM_TO_MM, t / C_MM_PER_NS]
+        for key, value in zip(("pdg", "status", "mother", "E", "px", "py", "pz", "x", "y",
+                               "z", "t"), (pdg, status, mother, E, px, py, pz, *where),
+                              strict=True):
+            parts[key].append(value)
+    return columns, parts
 
 
 def _unescape(s: str) -> str:

@@ -48,7 +48,7 @@ import math
 import shutil
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -58,8 +58,10 @@ import numpy as np
 from zpgen.event_record import STATUS_BEAM, STATUS_DECAYED, STATUS_TARGET, production_vertices
 
 from ._base import (
+    C_MM_PER_NS,
     CM2_TO_PB,
     AtomicWriter,
+    RecordBuilder,
     WriterError,
     dumps,
     flat_particles,
@@ -308,8 +310,74 @@ class LHEWriter(AtomicWriter):
                               "zpgen?)")
         return card, info
 
+    @classmethod
+    def iter_chunks(cls, path: str, step_size: int) -> Iterator[Any]:
+        """The events (generator chunk format) of a zpgen LHE file (module docstring,
+        "Record"): event columns from the ``#zpgen`` line, particles from the particle
+        lines (ISTUP -1 -> beam 4 and target 20, MOTHUP -> mother), production points
+        rebuilt from the interaction vertex (``vtx_*``, else 0) and each decayed particle's
+        VTIMUP: its decay point is ``c tau p/m`` from where it was made, at
+        ``t + c tau E/(m c)``."""
+        builder = RecordBuilder()
+        with open(path, encoding="utf-8") as fh:
+            lines: list[str] = []
+            inside = False
+            for raw in fh:
+                line = raw.strip()
+                if line.startswith("<event"):
+                    inside, lines = True, []
+                elif line.startswith("</event>"):
+                    inside = False
+                    builder.add(*_lhe_event(lines))
+                    if builder.n >= step_size:
+                        yield builder.chunk()
+                elif inside and line and not line.startswith("<") and not line.startswith(
+                        "</"):
+                    lines.append(line)
+        if builder.n:
+            yield builder.chunk()
+
     def _release(self) -> None:
         if self._body is not None:
             with contextlib.suppress(Exception):
                 self._body.close()
             self._body = None
+
+
+def _lhe_event(lines: list[str]) -> tuple[dict[str, float], dict[str, list[Any]]]:
+    """Event columns and particles of one ``<event>`` block (its non-tag lines)."""
+    n = int(lines[0].split()[0])
+    rows = [line.split() for line in lines[1:1 + n]]
+    comment = next((ln for ln in lines[1 + n:] if ln.startswith("#zpgen")), None)
+    if comment is None:
+        raise WriterError("an event has no #zpgen line of event columns")
+    columns = {key: float(value) for key, value in
+               (item.split("=", 1) for item in comment.split()[1:])}
+    origin = [columns.get(f"vtx_{axis}", 0.0) for axis in "xyz"]
+    parts: dict[str, list[Any]] = {f: [] for f in ("pdg", "status", "mother", "E", "px",
+                                                   "py", "pz", "x", "y", "z", "t")}
+    decay: list[list[float]] = []
+    incoming = 0
+    for row in rows:
+        pdg, istup, m1, m2 = int(row[0]), int(row[1]), int(row[2]), int(row[3])
+        px, py, pz, E, mass, ctau_mm = (float(v) for v in row[6:12])
+        if istup == -1:
+            status, mother = (STATUS_BEAM if incoming == 0 else STATUS_TARGET), -1
+            incoming += 1
+        else:
+            status = STATUS_DECAYED if istup == 2 else 1
+            mother = -1 if (m1, m2) == (1, 2) else m1 - 1  # (1 2): the primary vertex
+        start = decay[mother] if mother >= 0 else [*origin, 0.0]
+        for key, value in zip(("pdg", "status", "mother", "E", "px", "py", "pz"),
+                              (pdg, status, mother, E, px, py, pz), strict=True):
+            parts[key].append(value)
+        for key, value in zip(("x", "y", "z", "t"), start, strict=True):
+            parts[key].append(value)
+        end = list(start)
+        if status == STATUS_DECAYED and ctau_mm > 0.0 and mass > 0.0:
+            ctau_cm = ctau_mm / CM_TO_MM
+            end = [start[0] + ctau_cm * px / mass, start[1] + ctau_cm * py / mass,
+                   start[2] + ctau_cm * pz / mass,
+                   start[3] + ctau_cm * E / mass * CM_TO_MM / C_MM_PER_NS]
+        decay.append(end)
+    return columns, parts

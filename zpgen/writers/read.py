@@ -6,7 +6,9 @@ picks the writer by the file's suffix and turns any failure into a one-line erro
 ``read_metadata(path)`` returns ``{"format", "card", "run_info"}`` where ``run_info`` is
 the JSON run document (generator, version, seed, command, channels, pot, totals,
 written sums, columns with units).  ``iter_chunks(path)`` yields event chunks in the
-generator's chunk format (event fields + jagged ``particles``) from ROOT or Parquet files.
+generator's chunk format (event fields + jagged ``particles``) from ROOT, Parquet, NuHepMC
+and LHE files (the text formats rebuild the record from their graph and attributes; see
+each writer's ``iter_chunks``).
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def iter_chunks(path: str | os.PathLike[str], step_size: int = 100_000) -> Iterator[Any]:
-    """Event chunks (awkward Arrays in the generator's chunk format) of a ROOT/Parquet file.
+    """Event chunks (awkward Arrays in the generator's chunk format) of a zpgen file of any
+    format whose writer reads events back (all the built-in ones).
 
     A file that cannot be read (not of its suffix's format, truncated, corrupt) raises a
     one-line :class:`WriterError` naming it, at whichever chunk the damage is found.

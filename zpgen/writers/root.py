@@ -55,14 +55,18 @@ TREE_TITLE = ("zpgen events: w = expected events (sum = expected events for the 
 _TITLE_LOCK = threading.Lock()
 
 
-def branch_title(name: str, units: Mapping[str, str] | None = None) -> str:
-    """Title of a branch: meaning and unit (``COLUMN_DOCS``), e.g. ``"true neutrino energy
-    [GeV]"``; the bare name for a column without documentation."""
+def branch_title(name: str, units: Mapping[str, str] | None = None,
+                 declared: Mapping[str, Any] | None = None) -> str:
+    """Title of a branch: meaning and unit (``COLUMN_DOCS``, or ``declared``: the run
+    document's ``column_docs``), e.g. ``"true neutrino energy [GeV]"``; the bare name for a
+    column without documentation."""
     key = f"particles.{name[len(PARTICLE_PREFIX):]}" if name.startswith(PARTICLE_PREFIX) \
         else name
     if name == COUNTER:
         key = "n_particles"
     unit, doc = COLUMN_DOCS.get(key, ("", ""))
+    if declared and key in declared:
+        unit, doc = (str(v) for v in declared[key])
     unit = dict(units or {}).get(key, unit)
     if not doc:
         return name
@@ -133,7 +137,8 @@ class RootWriter(AtomicWriter):
 
     def _mktree(self, types: Mapping[str, Any]) -> Any:
         units = self.run_info.get("units")
-        titles = {k: branch_title(k, units) for k in (*types, COUNTER)}
+        declared = self.run_info.get("column_docs")
+        titles = {k: branch_title(k, units, declared) for k in (*types, COUNTER)}
         with _branch_titles(titles):
             return self._file.mktree(TREE, dict(types), title=TREE_TITLE,
                                      counter_name=lambda _: COUNTER)

@@ -26,7 +26,8 @@ effective sizes otherwise), and the means and medians with their statistical err
 threshold/N (Bonferroni). Exit status 1 on a failure, 2 on bad input.
 
 For a MadGraph comparison generate zpgen on the same channel and settings and compare its
-H1_proton channel (validation/madgraph/README.md gives the exact commands), e.g.
+H1_proton channel (the zpgen source repository's folder validation/madgraph has the
+MadGraph samples and the exact commands), e.g.
   zpgen compare-lhe zp.lhe validation/madgraph/samples/point_chain.lhe.gz --channel H1_proton
 
 examples:
