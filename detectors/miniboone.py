@@ -33,8 +33,8 @@ Selection and efficiency
 - ``one_ring``: the pair looks like one electron ring: ``theta_ee_deg < opening_angle_deg``
   (13) or the softer lepton of the leading pair has reconstructed energy
   ``< soft_threshold_GeV`` (0.030); an event with a single visible shower (one lepton, or
-  the photon of N -> nu gamma) is one ring, an event with none is not.  These are public-reanalysis proxies, not MiniBooNE's likelihood
-  cuts.  ``passes = one_ring``.
+  the photon of N -> nu gamma) is one ring, an event with none is not.  These are
+  public-reanalysis proxies, not MiniBooNE's likelihood cuts.  ``passes = one_ring``.
 - ``w_eff``: MiniBooNE's single e/gamma reconstruction efficiency (2012 data release,
   ``eg_effs.dat``), a smooth fit (``validation/fit_efficiency.py`` ->
   ``data/efficiency_fit.json``) evaluated at the *true* visible energy (the table is
