@@ -17,8 +17,9 @@ i.e. the vertex of a transition magnetic moment ``mu_eff = 2 d`` in the conventi
 magnetic moment ``mu`` has the vertex ``mu sigma^{mu nu} q_nu`` (``L = (mu/2) psibar sigma F
 psi``).  In Bohr magnetons ``mu_B = e/(2 m_e) = 296.3 GeV^-1`` (:func:`d_in_bohr_magnetons`):
 ``d = 1e-6 GeV^-1`` is ``3.375e-9 mu_B`` (``d/mu_B``), i.e. ``mu_eff = 6.75e-9 mu_B``.
-DarkNews 0.4.8 writes its transition moment ``mu_tr`` with ``t_aj = mu_tr/2`` in its
-amplitudes; ``validation/dipole/`` measures the conversion numerically (README there).
+DarkNews 0.4.8's transition moment ``mu_tr`` is this ``mu_eff``: ``d = mu_tr/2`` (its
+amplitudes use ``t_aj = mu_tr/2``; ``validation/dipole/`` measures the conversion to 1e-7
+from dsigma/dQ^2, README there).
 
 The photon couples to the target's electromagnetic current with ``e = sqrt(4 pi alpha)``,
 ``alpha = 1/137.036`` (the Thomson limit, :data:`zpgen.constants.ALPHA_EM`).
