@@ -1,14 +1,18 @@
-"""Shared pieces of the detector plugins: CH2 sphere geometry and material, e+e- observables.
+"""Shared pieces of the detector plugins: CH2 sphere geometry and material, EM-shower observables.
 
 Observables (PHYSICS.md, "MiniBooNE observables and detector response")
 -----------------------------------------------------------------------
-Computed from the visible leptons of an event: all particles with status 1 and
-|pdg| = 11.
+Computed from the visible electromagnetic showers of an event: all particles with status 1
+that are an electron, a positron (|pdg| = 11) or a photon (pdg = 22).  A Cherenkov detector
+sees a photon as an electron-like shower (it converts within tens of cm of oil), so the
+single photon of a dipole-portal decay (N -> nu gamma) is one visible shower, and the e+e-
+pair of the dark-neutrino decays is one or two.  The dark-neutrino events have no final
+photons, so their observables are those of the e+ e- alone.
 
 ============== ====== =====================================================================
 column         unit   definition
 ============== ====== =====================================================================
-E_vis          GeV    sum of the energies of all visible e+ and e-
+E_vis          GeV    sum of the energies of all visible e+, e- and photons
 cos_theta      1      z component of u = unit(sum of their momenta); z is the beam axis
 theta_ee_deg   deg    opening angle between the leading (highest-energy) e+ and e-
 m_ee           GeV    invariant mass of the leading e+ e- pair
@@ -18,8 +22,9 @@ E_QE           GeV    CCQE neutrino energy of a single e-like ring of energy E_v
                       (PHYSICS.md formula, M' = M_n - E_B)
 ============== ====== =====================================================================
 
-Events without a leading e+ and a leading e- have NaN pair observables; events without any
-visible lepton have ``E_vis = 0`` and NaN direction and E_QE.
+Events without a leading e+ and a leading e- (a single photon, say) have NaN pair
+observables; events without any visible shower have ``E_vis = 0`` and NaN direction and
+E_QE.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ __all__ = [
     "AVOGADRO",
     "GEV_TO_GRAM",
     "MINIBOONE_COS_THETA_EDGES",
+    "PDG_PHOTON",
     "CH2Sphere",
     "Leptons",
     "MINIBOONE_EQE_EDGES_GeV",
@@ -66,6 +72,8 @@ BoolArray = npt.NDArray[np.bool_]
 GEV_TO_GRAM = 1.602176634e-19 * 1e9 / 299792458.0**2 * 1e3
 #: Avogadro constant (exact, 2019 SI), 1/mol.
 AVOGADRO = 6.02214076e23
+#: PDG number of the photon, a visible EM shower like an electron (module docstring).
+PDG_PHOTON = 22
 
 
 #: MiniBooNE's E_QE bins of the nu_e-like excess (GeV): the 2020 data release's 11 bins
@@ -319,11 +327,12 @@ def _shift_positions(starts: IntArray, stops: IntArray, x: FloatArray, y: FloatA
 def _visible_rows(starts: IntArray, stops: IntArray, pdg: npt.NDArray[np.int32],
                   status: npt.NDArray[np.int32], x: FloatArray, y: FloatArray, z: FloatArray,
                   r2_max: float) -> tuple[IntArray, IntArray]:
-    """Flat rows and event indices of the final e+ e- produced within ``sqrt(r2_max)``."""
+    """Flat rows and event indices of the final e+, e- and photons (the visible EM showers)
+    produced within ``sqrt(r2_max)``."""
     n = 0
     for i in range(starts.shape[0]):
         for j in range(starts[i], stops[i]):
-            if (status[j] == 1 and (pdg[j] == 11 or pdg[j] == -11)
+            if (status[j] == 1 and (pdg[j] == 11 or pdg[j] == -11 or pdg[j] == PDG_PHOTON)
                     and x[j] ** 2 + y[j] ** 2 + z[j] ** 2 < r2_max):
                 n += 1
     rows = np.empty(n, dtype=np.int64)
@@ -331,7 +340,7 @@ def _visible_rows(starts: IntArray, stops: IntArray, pdg: npt.NDArray[np.int32],
     k = 0
     for i in range(starts.shape[0]):
         for j in range(starts[i], stops[i]):
-            if (status[j] == 1 and (pdg[j] == 11 or pdg[j] == -11)
+            if (status[j] == 1 and (pdg[j] == 11 or pdg[j] == -11 or pdg[j] == PDG_PHOTON)
                     and x[j] ** 2 + y[j] ** 2 + z[j] ** 2 < r2_max):
                 rows[k] = j
                 event[k] = i
@@ -342,10 +351,11 @@ def _visible_rows(starts: IntArray, stops: IntArray, pdg: npt.NDArray[np.int32],
 # ---------------------------------------------------------------------- leptons
 @dataclass
 class Leptons:
-    """Visible e+ / e- of a chunk, flattened: one entry per lepton.
+    """Visible EM showers (e+, e-, photons) of a chunk, flattened: one entry per particle.
 
-    ``event`` is the event index, ``p`` the momentum magnitude (GeV) and ``ux, uy, uz``
-    the unit direction.
+    ``event`` is the event index, ``pdg`` the particle (11, -11 or 22), ``p`` the momentum
+    magnitude (GeV) and ``ux, uy, uz`` the unit direction.  The name is historical: the
+    first detectors saw only the e+ e- of the dark-neutrino decays.
     """
 
     n_events: int
@@ -359,9 +369,10 @@ class Leptons:
 
 
 def visible_leptons(events: Any, max_radius_cm: float = math.inf) -> Leptons:
-    """The status-1 |pdg| = 11 particles of a chunk as flat numpy arrays.
+    """The visible EM showers of a chunk as flat numpy arrays: the status-1 e+, e- and
+    photons (module docstring).
 
-    Only leptons produced within ``max_radius_cm`` of the detector centre are visible
+    Only showers produced within ``max_radius_cm`` of the detector centre are visible
     (after :meth:`CH2Sphere.place`, particle positions are in the detector frame): e.g. the
     e+ e- of a nu4 decay, typically 1e10 cm downstream, is not seen.  One Numba pass over
     the flat particle columns (:class:`zpgen.event_record.FlatEvents`; an awkward chunk is

@@ -12,10 +12,12 @@ Exposure 18.75e20 POT (the 2020 neutrino-mode data set).
 
 Response (``respond``)
 ----------------------
-Every visible lepton (status 1, |pdg| = 11) is smeared:
+Every visible EM shower (status 1: e+, e- or a photon; ``zpgen.detectors._common``) is
+smeared the same way (MiniBooNE's e/gamma reconstruction does not tell them apart):
 
 - energy: ``E -> E (1 + sigma_E/E * N(0,1))``, ``sigma_E/E = energy_stochastic/sqrt(E/GeV)
-  (+) energy_constant`` (12 % / sqrt(E) (+) 1 %), clipped below at m_e;
+  (+) energy_constant`` (12 % / sqrt(E) (+) 1 %), clipped below at the particle's mass
+  (m_e for e+-, 0 for a photon);
 - direction: turned by a polar angle drawn from a Rayleigh distribution of scale
   ``angle_resolution_deg`` (each of the two projected angles is Gaussian with that
   sigma) about a uniform azimuth.  Default 3 deg: the extended-track reconstruction of
@@ -24,15 +26,15 @@ Every visible lepton (status 1, |pdg| = 11) is smeared:
   used in public reanalyses and a parameter here, not a MiniBooNE number.
 
 Then the observables of ``zpgen.detectors._common`` are computed from the smeared
-leptons, and from the true leptons with the prefix ``true_``.
+showers, and from the true showers with the prefix ``true_``.
 
 Selection and efficiency
 ------------------------
 - ``one_ring``: the pair looks like one electron ring: ``theta_ee_deg < opening_angle_deg``
   (13) or the softer lepton of the leading pair has reconstructed energy
-  ``< soft_threshold_GeV`` (0.030); an event with a single visible lepton is one ring, an
-  event with none is not.  These are public-reanalysis proxies, not MiniBooNE's likelihood
-  cuts.  ``passes = one_ring``.
+  ``< soft_threshold_GeV`` (0.030); an event with a single visible shower (one lepton, or
+  the photon of N -> nu gamma) is one ring, an event with none is not.  These are
+  public-reanalysis proxies, not MiniBooNE's likelihood cuts.  ``passes = one_ring``.
 - ``w_eff``: MiniBooNE's single e/gamma reconstruction efficiency (2012 data release,
   ``eg_effs.dat``), a smooth fit (``validation/fit_efficiency.py`` ->
   ``data/efficiency_fit.json``) evaluated at the *true* visible energy (the table is
@@ -86,6 +88,7 @@ from zpgen import constants
 from zpgen.options import OptionDoc, OptionReader, option_keys
 
 from ._common import (
+    PDG_PHOTON,
     CH2Sphere,
     Leptons,
     add_fields,
@@ -147,16 +150,18 @@ class EfficiencyFit:
 
 def smear_leptons(leptons: Leptons, rng: np.random.Generator, energy_stochastic: float,
                   energy_constant: float, angle_resolution_deg: float) -> Leptons:
-    """Smear lepton energies and directions (module docstring, "Response").
+    """Smear shower energies and directions (module docstring, "Response").
 
-    Draws, in order: one standard normal per lepton (energy), one Rayleigh polar angle and
-    one uniform azimuth per lepton (direction).
+    Draws, in order: one standard normal per shower (energy), one Rayleigh polar angle and
+    one uniform azimuth per shower (direction).  Energies are clipped below at the
+    particle's mass (m_e; 0 for a photon) and the momentum is ``sqrt(E^2 - m^2)``.
     """
     n = leptons.E.size
     E_true = leptons.E
+    mass = np.where(leptons.pdg == PDG_PHOTON, 0.0, constants.M_E)
     rel_sigma = np.hypot(energy_stochastic / np.sqrt(np.clip(E_true, 1e-12, None)),
                          energy_constant)
-    E_reco = np.maximum(E_true * (1.0 + rel_sigma * rng.standard_normal(n)), constants.M_E)
+    E_reco = np.maximum(E_true * (1.0 + rel_sigma * rng.standard_normal(n)), mass)
     polar = rng.rayleigh(scale=math.radians(angle_resolution_deg), size=n)
     azimuth = 2.0 * math.pi * rng.random(n)
     u = np.stack((leptons.ux, leptons.uy, leptons.uz), axis=1)
@@ -169,14 +174,15 @@ def smear_leptons(leptons: Leptons, rng: np.random.Generator, energy_stochastic:
               + np.sin(polar)[:, None] * (np.cos(azimuth)[:, None] * e1
                                           + np.sin(azimuth)[:, None] * e2))
     turned /= np.linalg.norm(turned, axis=1, keepdims=True)
-    p_reco = np.sqrt(np.clip(E_reco**2 - constants.M_E**2, 0.0, None))
+    p_reco = np.sqrt(np.clip(E_reco**2 - mass**2, 0.0, None))
     return replace(leptons, E=E_reco, p=p_reco, ux=turned[:, 0], uy=turned[:, 1],
                    uz=turned[:, 2])
 
 
 def one_ring_flag(theta_ee_deg: FloatArray, E_soft: FloatArray, n_visible: npt.ArrayLike,
                   opening_angle_deg: float, soft_threshold_GeV: float) -> BoolArray:
-    """One electron-like ring: collimated or very asymmetric pair, or a single lepton."""
+    """One electron-like ring: collimated or very asymmetric pair, or a single shower (one
+    lepton or one photon)."""
     has_pair = ~np.isnan(theta_ee_deg)
     with np.errstate(invalid="ignore"):
         merged = (theta_ee_deg < opening_angle_deg) | (E_soft < soft_threshold_GeV)

@@ -3,7 +3,8 @@
 The target inventory and the vertex sampling are those of the ``miniboone`` detector (CH2,
 818 t in a 610.6 cm sphere, fiducial R < 500 cm, 18.75e20 POT by default); ``respond``
 computes the observables of PHYSICS.md ("MiniBooNE observables and detector response") from
-the true e+ e- momenta, without smearing, energy-dependent efficiency or topology cut.
+the true momenta of the visible EM showers (e+, e-, photons; ``zpgen.detectors._common``),
+without smearing, energy-dependent efficiency or topology cut.
 
 Card options (``[detector]`` table, ``name = "truth"``)
 ------------------------------------------------------
@@ -23,7 +24,7 @@ efficiency           1.0          a flat efficiency, in [0, 1], given to every e
 Columns added by ``respond`` (event level)
 -----------------------------------------
 ``E_vis`` (GeV), ``cos_theta``, ``theta_ee_deg`` (deg), ``m_ee`` (GeV), ``asymmetry``,
-``E_QE`` (GeV), all from the true leptons (definitions in ``zpgen.detectors._common``);
+``E_QE`` (GeV), all from the true showers (definitions in ``zpgen.detectors._common``);
 ``w_eff = efficiency`` (1 by default) and ``passes = True`` for every event.  The expected
 number of events is
 ``sum(w * w_eff * passes)``, as for every detector.

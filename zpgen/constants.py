@@ -51,6 +51,10 @@ KAPPA_S = (MU_P - 1.0) + MU_N
 #: Dipole mass squared of the nucleon form factors (GeV^2).
 M_DIPOLE2 = 0.71
 
+#: Fine-structure constant in the Thomson limit, alpha(q^2 = 0) (CODATA 2018): the coupling
+#: of a real or soft photon (photon-exchange processes at |t| << m_e^2 ... 1 GeV^2; its
+#: running to |t| = 1 GeV^2 is a 2 % effect, neglected).
+ALPHA_EM = 1.0 / 137.035999084
 #: Fine-structure constant at M_Z (MS-bar, PDG 2024 "Electroweak model" review).
 ALPHA_MZ = 1.0 / 127.951
 #: sin^2 theta_W at M_Z (MS-bar, PDG 2024).

@@ -43,7 +43,8 @@ def visible_leptons(events: ak.Array, max_radius_cm: float) -> Leptons:
         return np.asarray(ak.to_numpy(flat[name]), dtype=dtype)
 
     pdg = column("pdg", np.int64)
-    selected = (column("status", np.int64) == 1) & (np.abs(pdg) == 11)
+    # the visible EM showers: e+, e- and (since the dipole portal) photons
+    selected = (column("status", np.int64) == 1) & ((np.abs(pdg) == 11) | (pdg == 22))
     r2 = column("x", np.float64) ** 2 + column("y", np.float64) ** 2 + column(
         "z", np.float64) ** 2
     selected &= r2 < max_radius_cm**2

@@ -63,3 +63,22 @@ def test_fig6_small_scan(miniboone_data, tmp_path):
         assert p["ndof"] == 18
         assert p["coupling_scale_best"] == pytest.approx(np.sqrt(p["mu_best"]))
     assert summary["best"]["delta_chi2"] == max(p["delta_chi2"] for p in points)
+
+
+def test_dipole_validation_independent_checks(tmp_path):
+    """validation/dipole/validate_dipole.py without DarkNews (not a test dependency): the
+    explicit-spinor, quadrature and closed-form numbers it reports are at rounding level."""
+    spec = importlib.util.spec_from_file_location(
+        "validation_dipole", VALIDATION / "dipole" / "validate_dipole.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    result = module.run(tmp_path, darknews=False)
+    assert (tmp_path / "dipole_validation.json").is_file()
+    for v in result["spinors"].values():
+        assert v["max_rel_dev_msq"] < 1e-7 and v["max_abs_dev_P"] < 1e-9
+    assert max(v["max_abs_dev"] for v in result["quadrature"].values()) < 1e-5
+    assert result["decay"]["ratio"] == pytest.approx(1.0, rel=1e-10)
+    assert result["decay"]["alpha_nu"] == pytest.approx(-1.0, abs=1e-9)
+    assert result["decay"]["alpha_nubar"] == pytest.approx(1.0, abs=1e-9)
+    assert 400 < result["miniboone_rate"]["total"] < 600

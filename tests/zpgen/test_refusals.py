@@ -38,6 +38,10 @@ non-ROOT or truncated file to merge, info,             one line (compare: the up
 compare-lhe, compare                                   inside spans lines, compare.py)
 flux.flavour = numubar or nue                          refused by name (dark_neutrino models
                                                        numu only)
+dipole_portal: d <= 0, model.flavour = tau, a beam     refused, one line naming the field and
+of another flavour (numubar; nue for flavour mu)       its range (detector nuclei without
+                                                       data: tests/processes/
+                                                       test_dipole_portal.py)
 an overflowing rate                                    reported as overflow, not "zero"
 --set value with a newline                             refused
 --format contradicting the suffix                      refused
@@ -425,6 +429,23 @@ def test_flavours_the_process_does_not_model(tmp_path, capsys, flavour, command)
     if command == "generate":
         argv += ["-n", "10", "-o", str(tmp_path / "x.root")]
     refused(capsys, argv, f"flux.flavour: '{flavour}' is not modelled", "numu")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("sets", "needles"), [
+    (["model.d=0"], ("model.d: must be > 0.0 GeV^-1, got 0.0",)),
+    (["model.d=-3e-7"], ("model.d: must be > 0.0 GeV^-1, got -3e-07",)),
+    (["model.flavour=tau"], ("model.flavour: unknown value 'tau'", "Valid names: mu, e.")),
+    (["flux.flavour=numubar"], ("flux.flavour: 'numubar' is not modelled by the dipole_portal",
+                                "numu beam only")),
+    (["flux.flavour=nue"], ("flux.flavour: 'nue' is not modelled by the dipole_portal",)),
+])
+def test_dipole_portal_bad_input(tmp_path, capsys, sets, needles):
+    card = Path(__file__).resolve().parents[2] / "examples" / "dipole_portal.toml"
+    argv = ["generate", str(card), "-n", "10", "-o", str(tmp_path / "x.root")]
+    for s in sets:
+        argv += ["--set", s]
+    refused(capsys, argv, *needles)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -291,9 +291,11 @@ def check_sum_of_weights(sum_w, info, expected):
 @pytest.mark.parametrize("detector", DETECTORS)
 def test_root_file_of_the_toy(files, detector, expected, toy):
     """uproot: N entries, sum of w = closed form, per-event four-momentum balance, X on its
-    mass shell, the toy's particles only; the detector's columns are there (no e+ e-: E_vis
-    = 0 and NaN pair observables; miniboone selects nothing, truth everything); the run
-    document declares the toy's particle and per-channel cross sections."""
+    mass shell, the toy's particles only; the detector's columns are there (the photon of
+    X -> nu gamma is the one visible EM shower when it is made inside the tank: E_vis is its
+    energy, else 0; no e+ e-: NaN pair observables; miniboone selects the events with a
+    visible photon, as one ring, truth everything); the run document declares the toy's
+    particle and per-channel cross sections."""
     with uproot.open(files[detector, "root"]) as f:
         tree = f["events"]
         assert tree.num_entries == N_EVENTS
@@ -301,7 +303,7 @@ def test_root_file_of_the_toy(files, detector, expected, toy):
         info = json.loads(str(f["zpgen_run_info"]))
         hist_sum = f["h_E_QE"].values().sum()
     particles = ak.zip({k: a[f"p_{k}"] for k in ("pdg", "status", "mother", "E", "px", "py",
-                                                 "pz")})
+                                                 "pz", "x", "y", "z")})
     check_sum_of_weights(float(ak.sum(a.w)), info, expected)
     p_in, p_out = four_momenta(particles)
     np.testing.assert_allclose(p_out, p_in, rtol=0, atol=1e-9 * p_in[:, :1].max())
@@ -310,10 +312,18 @@ def test_root_file_of_the_toy(files, detector, expected, toy):
     assert ak.all(ak.num(x) == 1)
     m_x = np.sqrt(ak.to_numpy(ak.flatten(x.E**2 - x.px**2 - x.py**2 - x.pz**2)))
     np.testing.assert_allclose(m_x, MASS, rtol=1e-9)
+    photon = ak.flatten(particles[particles.pdg == 22])
+    assert len(photon) == N_EVENTS
+    inside = ak.to_numpy(photon.x**2 + photon.y**2 + photon.z**2) < 610.6**2
+    assert inside.mean() > 0.5  # c tau = 25 cm: most photons are made in the tank
+    e_vis = a.E_vis if detector == "truth" else a.true_E_vis
     assert ak.to_numpy(a.E_vis).dtype == np.float64
-    assert np.all(ak.to_numpy(a.E_vis) == 0.0) and np.all(np.isnan(ak.to_numpy(a.m_ee)))
+    np.testing.assert_allclose(ak.to_numpy(e_vis), np.where(inside, ak.to_numpy(photon.E), 0.0),
+                               rtol=1e-12, atol=0.0)
+    assert np.all(np.isnan(ak.to_numpy(a.m_ee)))
     if detector == "miniboone":
-        assert not ak.any(a.passes) and hist_sum == 0.0
+        np.testing.assert_array_equal(ak.to_numpy(a.passes), inside)
+        assert hist_sum > 0.0
     else:
         assert ak.all(a.passes) and ak.all(a.w_eff == 1.0)
     assert info["particles"] == {str(PDG_X): toy.module.ToyProcess.from_card(

@@ -9,10 +9,23 @@ same masses and physical couplings (DarkNews ``GenericHNLModel``: d_mu5 = g_mu5,
 d_45 = g_45, deV = C_V, deA = C_A, dprotonV = g_p, dneutronV = g_n, Dirac HNLs) and:
 
 1. sigma(E_nu) per channel (12C coherent per nucleus, bound proton and neutron per nucleon,
-   free proton) from DarkNews's deterministic dsigma/dQ^2 (``diff_xsec_Q2``, both nu5
-   helicities summed), integrated here in log(Q^2 + M_Z'^2), against zpgen's ``sigma`` with
-   ``physics.nucleon_model = "free"`` (DarkNews has no Pauli blocking);
-2. the MiniBooNE rate: both cross sections folded with zpgen's BNB flux and target
+   free proton): DarkNews's helicity-resolved ``amplitudes.upscattering_dxsec_dQ2`` (both
+   nu5 helicities), the function its VEGAS integrand ``integrands.UpscatteringXsec`` and
+   hence its ``total_xsec`` call, with ``u = 2 M^2 + m5^2 - s - t``, integrated here in
+   log(Q^2 + M_Z'^2), against zpgen's ``sigma`` with ``physics.nucleon_model = "free"``
+   (DarkNews has no Pauli blocking).  Not ``UpscatteringProcess.diff_xsec_Q2``: DarkNews
+   0.4.8 builds u there with m5 where m5^2 belongs (``processes.py`` line 201,
+   ``u = 2 * self.MA**2 + self.m_ups - s + Q2``), which made the nucleon cross sections
+   of earlier versions of this script 2-25 % low; the column ``diff_xsec_Q2/correct``
+   shows that effect, and DarkNews's own VEGAS ``total_xsec`` at 1 GeV confirms the
+   correct path;
+2. the differences decomposed: zpgen's |M|^2 integrated with DarkNews's form factors
+   (nucleons: its electromagnetic ``F1_EM``, ``F2_EM`` times the Z' coupling, i.e. the
+   proton's Pauli F2(0) = mu_p - 1 = 1.79 on a baryon-number coupling; the nucleus: its
+   Fourier-Bessel charge form factor), and zpgen's own nucleon sigma with the baryon
+   current's anomalous moment k_s = -0.12 replaced by DarkNews's mu_p - 1 (mu_n - 1 for
+   the neutron: ``physics.kappa_s``);
+3. the MiniBooNE rate: both cross sections folded with zpgen's BNB flux and target
    inventory (the same POT), once with zpgen's visible branching ratio and once with
    BR = 1 (what DarkNews's event weights assume for the requested decay channel).
 
@@ -43,7 +56,7 @@ ENERGIES = (0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 3.0)
 def _import_darknews():
     try:
         import DarkNews  # noqa: F401
-        from DarkNews import model, nuclear_tools, pdg, processes
+        from DarkNews import amplitudes, model, nuclear_tools, pdg, processes
         from DarkNews import phase_space as ps
     except Exception as exc:  # ImportError, or a broken install
         print("compare_darknews: DarkNews is not importable here "
@@ -51,11 +64,11 @@ def _import_darknews():
               "'zpgen[validation]'` (or `pip install darknews`) and run again.",
               file=sys.stderr)
         raise SystemExit(3) from exc
-    return model, nuclear_tools, pdg, processes, ps
+    return model, nuclear_tools, pdg, processes, ps, amplitudes
 
 
 def darknews_model(pc):
-    model, _, _, _, _ = _import_darknews()
+    model = _import_darknews()[0]
     return model.GenericHNLModel(
         m4=pc.m4, m5=pc.m5, mzprime=pc.mzprime,
         HNLtype="majorana" if pc.majorana else "dirac",
@@ -63,36 +76,161 @@ def darknews_model(pc):
         dprotonV=pc.g_p, dneutronV=pc.g_n)
 
 
-def darknews_sigma(dn_model, channel: str, energies) -> np.ndarray:
-    """DarkNews sigma(E) per target particle of the zpgen channel (cm^2)."""
-    from scipy import integrate
-
-    _, nuclear_tools, pdg, processes, ps = _import_darknews()
+def darknews_processes(dn_model, channel: str):
+    """DarkNews's upscattering of the zpgen channel, both nu5 helicities."""
+    _, nuclear_tools, pdg, processes, _, _ = _import_darknews()
     name, regime = CHANNELS[channel]
     target = nuclear_tools.NuclearTarget(name)
-    procs = [processes.UpscatteringProcess(
+    return [processes.UpscatteringProcess(
         nu_projectile=pdg.numu, nu_upscattered=pdg.neutrino5, nuclear_target=target,
         scattering_regime=regime, TheoryModel=dn_model, helicity=h)
         for h in ("conserving", "flipping")]
-    mult = procs[0].target_multiplicity
+
+
+def darknews_dsigma_dQ2(procs, E: float, Q2: float, buggy: bool = False) -> float:
+    """DarkNews dsigma/dQ^2 (cm^2/GeV^2 per target particle, both helicities).
+
+    ``amplitudes.upscattering_dxsec_dQ2`` with ``u = 2 M^2 + m5^2 - s - t`` (as DarkNews's
+    VEGAS integrand builds it); ``buggy``: ``UpscatteringProcess.diff_xsec_Q2`` instead
+    (its u has m5, not m5^2; it also multiplies by the target multiplicity).
+    """
+    amplitudes = _import_darknews()[5]
+    p0 = procs[0]
+    if buggy:
+        return sum(float(np.sum(p.diff_xsec_Q2(E, np.array([Q2])))) for p in procs) / (
+            p0.target_multiplicity)
+    M, m5 = p0.MA, p0.m_ups
+    s = M * M + 2.0 * M * E
+    t = -Q2
+    u = 2.0 * M * M + m5 * m5 - s - t
+    return sum(float(np.ravel(amplitudes.upscattering_dxsec_dQ2(
+        [np.array([s]), np.array([t]), np.array([u])], process=p))[0]) for p in procs)
+
+
+def _q2_integral(f, procs, E: float, mz2: float) -> float:
+    """int f(Q^2) dQ^2 over DarkNews's physical Q^2 range, in y = log(Q^2 + M_Z'^2)."""
+    from scipy import integrate
+
+    ps = _import_darknews()[4]
+    p0 = procs[0]
+    q_lo = float(ps.upscattering_Q2min(E, p0.m_ups, p0.MA))
+    q_hi = float(ps.upscattering_Q2max(E, p0.m_ups, p0.MA))
+
+    def integrand(y):
+        q2 = math.exp(y) - mz2
+        return f(q2) * (q2 + mz2)
+
+    total, _ = integrate.quad(integrand, math.log(q_lo + mz2), math.log(q_hi + mz2),
+                              limit=200, epsrel=1e-8)
+    return total
+
+
+def darknews_sigma(dn_model, channel: str, energies, buggy: bool = False) -> np.ndarray:
+    """DarkNews sigma(E) per target particle of the zpgen channel (cm^2)."""
+    procs = darknews_processes(dn_model, channel)
     mz2 = dn_model.mzprime**2
+    return np.array([0.0 if procs[0].Ethreshold >= E else _q2_integral(
+        lambda q2, E=E: darknews_dsigma_dQ2(procs, E, q2, buggy), procs, E, mz2)
+        for E in energies])
+
+
+def darknews_vegas(dn_model, channel: str, E: float) -> float:
+    """DarkNews's own total_xsec (VEGAS, both helicities) per target particle (cm^2)."""
+    procs = darknews_processes(dn_model, channel)
+    return sum(float(np.ravel(p.total_xsec(E))[0]) for p in procs) / procs[0].target_multiplicity
+
+
+def zpgen_sigma_with_dn_form_factors(dn_model, channel: str, params, energies) -> np.ndarray:
+    """zpgen's |M|^2 (``xsec.msq_nucleon``, ``xsec.msq_spin0``) integrated over DarkNews's Q^2
+    range with DarkNews's form factors: on a nucleon its electromagnetic ``F1_EM``,
+    ``F2_EM`` times the Z' coupling, on the nucleus its Fourier-Bessel ``F1_EM`` times
+    Z g_p + N g_n."""
+    from zpgen.processes import xsec
+
+    from zpgen import constants
+
+    procs = darknews_processes(dn_model, channel)
+    target = procs[0].target
+    coupling = procs[0].Vhad  # nucleon: its coupling; nucleus: Z g_p + N g_n
+    M, m5, mz = params[xsec.I_M], params[xsec.I_M5], params[xsec.I_MZ]
+    G = params[xsec.I_G]
+    nucleus = channel.endswith("coherent")
     out = []
     for E in energies:
-        if procs[0].Ethreshold >= E:
+        if xsec.threshold(M, m5) >= E:
             out.append(0.0)
             continue
-        q_lo = float(ps.upscattering_Q2min(E, procs[0].m_ups, procs[0].MA))
-        q_hi = float(ps.upscattering_Q2max(E, procs[0].m_ups, procs[0].MA))
 
-        def integrand(y, E=E):
-            q2 = math.exp(y) - mz2
-            val = sum(float(np.sum(p.diff_xsec_Q2(E, np.array([q2])))) for p in procs)
-            return val * (q2 + mz2)
+        def dsdq2(q2, E=E):
+            f1 = coupling * float(np.ravel(target.F1_EM(np.array([q2])))[0])
+            if nucleus:
+                msq = xsec.msq_spin0(E, -q2, M, m5, mz, G * f1)
+            else:
+                f2 = coupling * float(np.ravel(target.F2_EM(np.array([q2])))[0])
+                msq = xsec.msq_nucleon(E, -q2, M, m5, mz, G, f1, f2)
+            return msq / (64.0 * math.pi * M * M * E * E) * constants.GEV2_TO_CM2
 
-        y_lo, y_hi = math.log(q_lo + mz2), math.log(q_hi + mz2)
-        total, _ = integrate.quad(integrand, y_lo, y_hi, limit=200, epsrel=1e-6)
-        out.append(total / mult)
+        out.append(_q2_integral(dsdq2, procs, E, dn_model.mzprime**2))
     return np.asarray(out)
+
+
+def zpgen_sigma_with_dn_kappa(channel: str, pc, physics, energies) -> np.ndarray:
+    """zpgen's own sigma of a nucleon channel with the baryon-number current's anomalous
+    moment k_s replaced by the one DarkNews gives that nucleon: mu_p - 1 = 1.79 (proton),
+    mu_n - 1 = -2.91 (neutron) instead of k_p + k_n = -0.12 (PHYSICS.md, paper eq. 23)."""
+    import dataclasses
+
+    from zpgen.processes import xsec
+
+    from zpgen import constants
+
+    kappa = constants.MU_P - 1.0 if channel.endswith("proton") else constants.MU_N - 1.0
+    params = xsec.channel_params(channel, pc, dataclasses.replace(physics, kappa_s=kappa))
+    return xsec.sigma_array(energies, params)
+
+
+def _darknews_version() -> str:
+    import DarkNews
+
+    return str(DarkNews.__version__)
+
+
+def sigma_rows(result: dict, dn, pc, physics, channel: str, params, energies) -> None:
+    """One channel of the sigma table: zpgen, DarkNews (correct path), zpgen with
+    DarkNews's form factors, zpgen with DarkNews's nucleon anomalous moment, the
+    diff_xsec_Q2 path, DarkNews's VEGAS total_xsec at 1 GeV."""
+    from zpgen.processes import xsec
+
+    s_zp = xsec.sigma_array(energies, params)
+    s_dn = darknews_sigma(dn, channel, energies)
+    s_buggy = darknews_sigma(dn, channel, energies, buggy=True)
+    nucleon = not channel.endswith("coherent")
+
+    def ratio(a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(b > 0, a / b, np.nan)
+
+    r = ratio(s_dn, s_zp)
+    r_ff = ratio(s_dn, zpgen_sigma_with_dn_form_factors(dn, channel, params, energies))
+    r_kappa = (ratio(s_dn, zpgen_sigma_with_dn_kappa(channel, pc, physics, energies))
+               if nucleon else np.full(len(energies), np.nan))
+    r_bug = ratio(s_buggy, s_dn)
+    vegas = darknews_vegas(dn, channel, 1.0)
+    quad_1 = float(darknews_sigma(dn, channel, [1.0])[0])
+    result["sigma_cm2"][channel] = {"zpgen": s_zp.tolist(), "darknews": s_dn.tolist(),
+                                    "darknews_diff_xsec_Q2_path": s_buggy.tolist()}
+    result["ratio_dn_over_zp"][channel] = r.tolist()
+    result["ratio_dn_over_zp_with_dn_form_factors"][channel] = r_ff.tolist()
+    result["ratio_dn_over_zp_with_dn_kappa"][channel] = r_kappa.tolist()
+    result["ratio_diff_xsec_Q2_path_over_correct"][channel] = r_bug.tolist()
+    result["vegas_check_1GeV"][channel] = {"total_xsec": vegas, "quadrature": quad_1,
+                                           "ratio": vegas / quad_1}
+    print(f"{channel}:  (DarkNews total_xsec VEGAS / quadrature at 1 GeV = "
+          f"{vegas / quad_1:.4f})")
+    for i, E in enumerate(energies):
+        extra = f"  [DN kappa] {r_kappa[i]:.4f}" if nucleon else ""
+        print(f"  E = {E:4.2f} GeV  zpgen {s_zp[i]:.4e}  DarkNews {s_dn[i]:.4e}  "
+              f"DN/zp = {r[i]:.4f}  [DN FF] {r_ff[i]:.4f}{extra}  [Q2 path] {r_bug[i]:.4f}")
 
 
 def main(argv=None) -> int:
@@ -118,22 +256,24 @@ def main(argv=None) -> int:
     dn = darknews_model(pc)
     energies = np.array(ENERGIES)
     result: dict = {"card": card.source, "overrides": list(card.overrides),
-                    "energies_GeV": energies.tolist(), "sigma_cm2": {}, "ratio_dn_over_zp": {}}
-    print(f"# sigma per target particle [cm^2], zpgen (nucleon_model=free) vs DarkNews; "
-          f"M_Z' = {pc.mzprime}, m4 = {pc.m4}, m5 = {pc.m5} GeV, g_p = {pc.g_p}, g_n = {pc.g_n}")
+                    "darknews_version": _darknews_version(),
+                    "energies_GeV": energies.tolist(), "sigma_cm2": {}, "ratio_dn_over_zp": {},
+                    "ratio_dn_over_zp_with_dn_form_factors": {},
+                    "ratio_dn_over_zp_with_dn_kappa": {},
+                    "ratio_diff_xsec_Q2_path_over_correct": {}, "vegas_check_1GeV": {}}
+    print(f"# sigma per target particle [cm^2], zpgen (nucleon_model=free) vs DarkNews "
+          f"{result['darknews_version']}; M_Z' = {pc.mzprime}, m4 = {pc.m4}, m5 = {pc.m5} GeV, "
+          f"g_p = {pc.g_p}, g_n = {pc.g_n}")
+    print("# DN/zp: DarkNews (amplitudes.upscattering_dxsec_dQ2, correct u) / zpgen;  "
+          "[DN FF]: DarkNews / zpgen's |M|^2 with DarkNews's form factors (nucleon F1_EM, "
+          "F2_EM; nuclear Fourier-Bessel);  [DN kappa]: DarkNews / zpgen with the "
+          "baryon current's anomalous moment set to DarkNews's mu_N - 1;  [Q2 path]: "
+          "DarkNews via diff_xsec_Q2 (u with m5) / correct")
     zp_params = {}
     for channel in CHANNELS:
         params = xsec.channel_params(channel, pc, card.physics)
         zp_params[channel] = params
-        s_zp = xsec.sigma_array(energies, params)
-        s_dn = darknews_sigma(dn, channel, energies)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(s_zp > 0, s_dn / s_zp, np.nan)
-        result["sigma_cm2"][channel] = {"zpgen": s_zp.tolist(), "darknews": s_dn.tolist()}
-        result["ratio_dn_over_zp"][channel] = ratio.tolist()
-        print(f"{channel}:")
-        for E, a, b, r in zip(energies, s_zp, s_dn, ratio, strict=True):
-            print(f"  E = {E:4.2f} GeV  zpgen {a:.4e}  DarkNews {b:.4e}  DN/zp = {r:.4f}")
+        sigma_rows(result, dn, pc, card.physics, channel, params, energies)
 
     # MiniBooNE rate: both cross sections folded with zpgen's flux on a coarse grid
     flux = load_plugin("flux", card.flux["name"]).from_options(card.flux)
