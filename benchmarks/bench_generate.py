@@ -75,6 +75,35 @@ def _stream(card, n, chunk, detector, threads=None):
     return count, time.perf_counter() - start, first, stream.summary
 
 
+_FIRST_EVENT = """\
+import sys, time
+t0 = time.perf_counter()
+from zpgen.card import parse_card
+from zpgen.generate import EventGenerator
+t1 = time.perf_counter()
+engine = EventGenerator(parse_card(), n_events=1000, chunk_size=1000,
+                        grid=sys.argv[1] if len(sys.argv) > 1 else None)
+t2 = time.perf_counter()
+next(iter(engine.chunks()))
+t3 = time.perf_counter()
+print(t1 - t0, t2 - t1, t3 - t2)
+"""
+
+
+def _startup_to_first_event(grid_path: str) -> None:
+    """A fresh interpreter (warm Numba cache) from start to its first chunk of events:
+    imports, plugin loading (Numba cache loads), setup and adaptation (or the grid)."""
+    for label, extra in (("adapting", []), ("from a grid", [grid_path])):
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", _FIRST_EVENT, *extra], check=True,
+                             capture_output=True, text=True).stdout.split()
+        total = time.perf_counter() - start
+        imports, setup, first = (float(x) for x in out[-3:])
+        print(f"fresh process to first event ({label}): {total:.2f} s (interpreter + "
+              f"imports {total - setup - first:.2f} s of which zpgen {imports:.2f} s, "
+              f"setup incl. plugin loading {setup:.2f} s, first chunk {first:.2f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -107,6 +136,7 @@ def main() -> None:
         from_grid.adapt()
         print(f"warm start from a grid (load + setup, no adaptation): "
               f"{time.perf_counter() - start:.2f} s")
+        _startup_to_first_event(grid_path)
 
     # kernel path
     name = "C12_coherent"
