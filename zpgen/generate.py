@@ -584,13 +584,16 @@ class EventGenerator:
             yield current
 
     def _fill_piece(self, buf: ChunkBuffer, piece: _Piece, k: int, truth: tuple[str, ...]
-                    ) -> tuple[ChunkBuffer | None, tuple[str, int, float, float, float, float,
-                                                          int]]:
+                    ) -> tuple[ChunkBuffer | FlatEvents | None,
+                               tuple[str, int, float, float, float, float, int]]:
         """Generate one piece (runs in a worker thread, mostly without the GIL).
 
         Without the detector the rows go straight into ``buf``; with it the whole block goes
-        into a block buffer (returned) for :meth:`_detect_piece` (the detector's random
-        stream is per block).  Returns ``(block buffer or None, tally sums of the rows)``.
+        into a block buffer (the detector's random stream is per block).  A detector on flat
+        columns (``flat_events``) responds here, in the worker thread, so that the
+        responses of blocks run in parallel; for any other the block is returned for
+        :meth:`_detect_piece` in the calling thread.  Returns ``(block buffer, the
+        detector's events or None, tally sums of the rows)``.
         """
         s = self.summary
         adapted = self.adapted[piece.name]
@@ -638,14 +641,21 @@ class EventGenerator:
         if self.weight_share != 1.0:  # a job of an array: its share of the exposure
             np.multiply(F, self.weight_share, out=F)
             np.multiply(w_xsec, self.weight_share, out=w_xsec)
+        if block is not None and getattr(self.detector, "flat_events", False):
+            return self._respond(piece, block), sums
         return block, sums
 
-    def _detect_piece(self, buf: ChunkBuffer, piece: _Piece, block: ChunkBuffer) -> None:
-        """Detector response of a whole block (on its flat columns, in place); its rows of
-        the piece are copied to ``buf``."""
+    def _respond(self, piece: _Piece, block: ChunkBuffer) -> FlatEvents:
+        """The detector's response to a whole block (its own random stream)."""
         rng_det = sampler.block_generator(self.seed, self.job_index, sampler.STREAM_DETECTOR,
                                           piece.index, piece.block)
-        events = run_detector(self.detector, block.flat_view(piece.size), rng_det)
+        return run_detector(self.detector, block.flat_view(piece.size), rng_det)
+
+    def _detect_piece(self, buf: ChunkBuffer, piece: _Piece,
+                      block: ChunkBuffer | FlatEvents) -> None:
+        """The piece's rows of a block's detector response copied to ``buf`` (the response
+        made here, in the calling thread, unless the worker made it: ``FlatEvents``)."""
+        events = block if isinstance(block, FlatEvents) else self._respond(piece, block)
         buf.copy_flat(events, piece.dst, slice(piece.lo, piece.hi))
 
     def chunks(self) -> Iterator[ak.Array]:

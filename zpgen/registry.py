@@ -170,7 +170,10 @@ class Detector(Protocol):
     ``same_response(before, after) -> bool array``: per event, whether its response to the
     events ``after`` (same momenta, moved decay vertices) is the one it gave ``before``
     with the same random numbers (``zpgen reweight`` keeps a file's detector columns only
-    then).
+    then).  Optional attribute ``flat_events = True``: ``place`` and ``respond`` take and
+    return :class:`zpgen.event_record.FlatEvents` (else awkward chunks) and are called
+    from the generator's worker threads, one block each at a time, so they must not mutate
+    the detector (the built-in detectors keep no state between calls).
     """
 
     name: str
