@@ -33,12 +33,19 @@ import tempfile
 import time
 from pathlib import Path
 
-#: Runs ``zpgen`` in a child and prints its peak RSS (kB on Linux) as the last stderr line.
+#: Runs ``zpgen`` in a child and prints its peak RSS (kB) as the last stderr line: VmHWM of
+#: /proc/self/status where there is one (Linux carries ``ru_maxrss`` across fork and exec, so
+#: a child started after the parent read a large file would report the parent's peak),
+#: ``ru_maxrss`` elsewhere.
 _CHILD = ("import resource, sys\n"
           "from zpgen.cli import main\n"
           "rc = main(sys.argv[1:])\n"
-          "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-          "file=sys.stderr)\n"
+          "try:\n"
+          "    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')]\n"
+          "except OSError:\n"
+          "    hwm = []\n"
+          "print('MAXRSS', hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+          " file=sys.stderr)\n"
           "sys.exit(rc)\n")
 
 
