@@ -18,10 +18,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import tempfile
 import time
 
 import numpy as np
+
+# The figures include the VEGAS adaptation: no adaptation cache (zpgen/adaptation_cache.py)
+# unless a figure says it uses one; child processes inherit this.
+os.environ["ZPGEN_CACHE"] = "off"
 
 
 def ess(w: np.ndarray) -> float:

@@ -40,6 +40,10 @@ from zpgen import sampler
 from zpgen.card import parse_card
 from zpgen.generate import EventGenerator, generate
 
+# The figures include the VEGAS adaptation: no adaptation cache (zpgen/adaptation_cache.py)
+# unless a figure says it uses one; child processes inherit this.
+os.environ["ZPGEN_CACHE"] = "off"
+
 
 def _status_mb(key: str) -> float:
     """``VmRSS`` or ``VmHWM`` (peak RSS of this address space) in MB, from /proc.
@@ -90,13 +94,17 @@ print(t1 - t0, t2 - t1, t3 - t2)
 """
 
 
-def _startup_to_first_event(grid_path: str) -> None:
+def _startup_to_first_event(grid_path: str, cache_dir: str) -> None:
     """A fresh interpreter (warm Numba cache) from start to its first chunk of events:
-    imports, plugin loading (Numba cache loads), setup and adaptation (or the grid)."""
-    for label, extra in (("adapting", []), ("from a grid", [grid_path])):
+    imports, plugin loading (Numba cache loads), setup and adaptation (or the maps from
+    the adaptation cache, primed by the first run, or from a grid)."""
+    runs = (("adapting", [], "off"), ("adapting, storing in the cache", [], cache_dir),
+            ("from the adaptation cache", [], cache_dir), ("from a grid", [grid_path], "off"))
+    for label, extra, cache in runs:
         start = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", _FIRST_EVENT, *extra], check=True,
-                             capture_output=True, text=True).stdout.split()
+                             capture_output=True, text=True,
+                             env={**os.environ, "ZPGEN_CACHE": cache}).stdout.split()
         total = time.perf_counter() - start
         imports, setup, first = (float(x) for x in out[-3:])
         print(f"fresh process to first event ({label}): {total:.2f} s (interpreter + "
@@ -120,7 +128,8 @@ def main() -> None:
 
     # warm start
     start = time.perf_counter()
-    engine = EventGenerator(card, n_events=args.events, chunk_size=args.chunk)
+    engine = EventGenerator(card, n_events=args.events, chunk_size=args.chunk,
+                            adaptation_cache=False)
     setup = time.perf_counter() - start
     engine.adapt()
     warm = time.perf_counter() - start
@@ -136,7 +145,7 @@ def main() -> None:
         from_grid.adapt()
         print(f"warm start from a grid (load + setup, no adaptation): "
               f"{time.perf_counter() - start:.2f} s")
-        _startup_to_first_event(grid_path)
+        _startup_to_first_event(grid_path, os.path.join(tmp, "cache"))
 
     # kernel path
     name = "C12_coherent"

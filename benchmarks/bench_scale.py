@@ -38,6 +38,10 @@ from pathlib import Path
 from zpgen.card import parse_card
 from zpgen.generate import generate
 
+# The figures include the VEGAS adaptation: no adaptation cache (zpgen/adaptation_cache.py)
+# unless a figure says it uses one; child processes inherit this.
+os.environ["ZPGEN_CACHE"] = "off"
+
 
 def _stream(n: int, threads: int, job_index: int = 0, detector: bool = False
             ) -> tuple[int, float, float, float]:

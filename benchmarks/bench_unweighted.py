@@ -14,10 +14,15 @@ channel, and the share of the cross section the cap truncated, for both modes
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from zpgen.card import parse_card
 from zpgen.generate import generate
+
+# The figures include the VEGAS adaptation: no adaptation cache (zpgen/adaptation_cache.py)
+# unless a figure says it uses one; child processes inherit this.
+os.environ["ZPGEN_CACHE"] = "off"
 
 
 def run(n: int, threads: int, unweighted: str | None) -> tuple[float, float, dict]:

@@ -11,6 +11,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# No adaptation cache unless a test asks for one (tests/zpgen/test_adaptation_cache.py):
+# the tests must neither read nor fill the user's ~/.cache/zpgen, and each run of a test
+# must exercise the adaptation it was written for.
+os.environ["ZPGEN_CACHE"] = "off"
+
 
 @pytest.fixture(scope="session")
 def miniboone_data() -> Path:

@@ -61,7 +61,7 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-from . import fingerprints, run_limits, sampler
+from . import adaptation_cache, fingerprints, run_limits, sampler
 from .card import Card
 from .event_record import ChunkBuffer, FlatEvents
 from .gridpack import Grid, GridError, load_grid
@@ -147,6 +147,9 @@ class RunSummary:
     adapt: dict[str, dict[str, Any]] = field(default_factory=dict)
     tallies: dict[str, ChannelTally] = field(default_factory=dict)
     grid: dict[str, Any] | None = None
+    #: The adaptation cache's part in the run (:mod:`zpgen.adaptation_cache`): ``path``,
+    #: ``key``, ``hit`` (maps loaded from it) and ``stored``; None when not consulted.
+    adaptation_cache: dict[str, Any] | None = None
     unweighted: dict[str, Any] | None = None
     #: Warnings about the run's inputs (the flux's ``caveats``), repeated by every command.
     caveats: tuple[str, ...] = ()
@@ -215,6 +218,7 @@ class RunSummary:
                           "process (cm^2 per target particle of that channel)",
             },
             "grid": self.grid,
+            "adaptation_cache": self.adaptation_cache,
             "unweighted": self.unweighted,
             "caveats": list(self.caveats),
             "timing_s": {"setup": self.setup_seconds, "adapt": self.adapt_seconds,
@@ -282,6 +286,11 @@ class EventGenerator:
     grid
         An adapted grid (:class:`zpgen.gridpack.Grid` or a path): skip the adaptation and
         use its maps and integrals; the card must match the grid's.
+    adaptation_cache
+        Without ``grid``: reuse the maps an earlier run of the same card, seed, VEGAS
+        settings and inputs stored in the adaptation cache, and store this run's
+        (:mod:`zpgen.adaptation_cache`; the events are the same either way).  True (default)
+        uses the directory ``$ZPGEN_CACHE`` names (``off``: none).
 
     Raises
     ------
@@ -298,7 +307,8 @@ class EventGenerator:
                  flux: Flux | None = None, detector_plugin: Detector | None = None,
                  process: Process | None = None,
                  threads: int | None = None, grid: Any = None,
-                 n_jobs: int | None = None, unweighted: str | None = None) -> None:
+                 n_jobs: int | None = None, unweighted: str | None = None,
+                 adaptation_cache: bool = True) -> None:
         start = time.perf_counter()
         n_events = card.run.n_events if n_events is None else n_events
         _check_int("n_events", n_events, 1)
@@ -326,6 +336,7 @@ class EventGenerator:
         if grid is not None:
             grid.check_card(card)
         self.grid: Grid | None = grid
+        self.use_adaptation_cache = bool(adaptation_cache) and grid is None
         self.card = card
         self.n_events = int(n_events)
         self.seed = int(card.run.seed)
@@ -472,8 +483,17 @@ class EventGenerator:
             return self.adapted
         start = time.perf_counter()
         names = self.summary.channels
-        from_grid = ({c["name"]: c for c in self.grid.channels} if self.grid is not None
-                     else None)
+        source = self.grid
+        cache_dir = key = None
+        if self.use_adaptation_cache:
+            cache_dir = adaptation_cache.cache_directory()
+        if cache_dir is not None:
+            key = adaptation_cache.cache_key(self.card, self.seed, self.nitn, self.neval,
+                                             self.nitn_final, self.inputs)
+            source = adaptation_cache.lookup(cache_dir, key, self.card, self.seed,
+                                             self.nitn, self.neval, self.nitn_final,
+                                             self.inputs)
+        from_grid = {c["name"]: c for c in source.channels} if source is not None else None
         trained = {} if from_grid is not None else self._adapt_all(names)
         rates = []
         for index, name in enumerate(names):
@@ -482,7 +502,8 @@ class EventGenerator:
                 rates.append(0.0)
                 continue
             if from_grid is not None:
-                adapted = self._from_grid(from_grid, name, index)
+                assert source is not None
+                adapted = self._from_grid(source, from_grid, name, index)
                 if adapted is None:
                     rates.append(0.0)
                     continue
@@ -501,6 +522,12 @@ class EventGenerator:
                                   "(flux below threshold or vanishing couplings)")
         alloc = sampler.allocate(rates, self.n_events, self.min_per_channel)
         self.summary.allocation = dict(zip(names, alloc, strict=True))
+        if cache_dir is not None and key is not None:
+            hit = source is not None
+            stored = None if hit else adaptation_cache.store(cache_dir, key, self.card, self)
+            self.summary.adaptation_cache = {
+                "path": str(adaptation_cache.entry_path(cache_dir, key)), "key": key,
+                "hit": hit, "stored": stored is not None}
         self.summary.adapt_seconds = time.perf_counter() - start
         return self.adapted
 
@@ -524,15 +551,14 @@ class EventGenerator:
             return {name: adapted for (_, name), adapted in zip(todo, pool.map(one, todo),
                                                                 strict=True)}
 
-    def _from_grid(self, stored: Mapping[str, Mapping[str, Any]], name: str, index: int
-                   ) -> sampler.AdaptedChannel | None:
+    def _from_grid(self, grid: Grid, stored: Mapping[str, Mapping[str, Any]], name: str,
+                   index: int) -> sampler.AdaptedChannel | None:
         entry = stored.get(name)
         if entry is None:
             return None
         channel = self.channels[name]
-        assert self.grid is not None
         if int(entry["index"]) != index or int(entry["dim"]) != int(channel.dim):
-            raise GridError(f"{self.grid.path}: channel {name} has index {entry['index']} and "
+            raise GridError(f"{grid.path}: channel {name} has index {entry['index']} and "
                             f"dimension {entry['dim']} in the grid, {index} and {channel.dim} "
                             "here; re-run zpgen adapt")
         return sampler.AdaptedChannel(

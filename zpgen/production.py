@@ -48,6 +48,7 @@ def run_document(card: Card, engine: Any, grid: Any, n_jobs: int | None,
         **engine.describe(),
         "command": command if command is not None else current_command(),
         "grid": grid.info() if grid is not None else None,
+        "adaptation_cache": summary.adaptation_cache,
         "inputs": engine.inputs,
     }
     if n_jobs is not None:

@@ -34,8 +34,11 @@ def test_bench_output_prints_root_floor_and_formats(capsys):
     figures = json.loads(out[out.index("{"):])
     assert set(figures) == {"root", "hepmc3", "lhe", "parquet"}
     root = figures["root"]
-    for key in ("marginal_us_per_event", "uproot_floor_us_per_event", "marginal_over_floor",
-                "bytes_per_event", "peak_rss_MB"):
+    # a difference of two wall times: at small N and under load it can come out negative
+    for key in ("marginal_us_per_event", "marginal_over_floor"):
+        assert math.isfinite(root[key]), key
+    for key in ("uproot_floor_us_per_event", "bytes_per_event", "peak_rss_MB",
+                "wall_s_adaptation_cache"):
         assert math.isfinite(root[key]) and root[key] > 0, key
     assert "uproot alone writing the same arrays" in out
     for fmt in ("hepmc3", "lhe", "parquet"):

@@ -30,6 +30,12 @@ the card is the grid's (a CARD or --set given as well must match it). -n is the 
 events of this job; every job's w sums to the full expected count and `zpgen merge`
 divides by the number of jobs.
 
+Adaptation cache: a run without --grid stores its VEGAS maps in ~/.cache/zpgen/grids
+(or $ZPGEN_CACHE/grids; ZPGEN_CACHE=off disables it) under the hash of the physics card,
+seed, VEGAS settings, input files and zpgen version; a later run with the same ones loads
+them instead of adapting (the same events, a second or two less). The file's run_info says
+whether the cache was used ("adaptation_cache").
+
 Unweighted events (--unweighted): exactly N events of equal weight w = expected events / N,
 kept by accept-reject against a maximum weight per channel estimated from a pilot sample
 (the smallest cap whose excess carries <= 2e-4 of the cross section); the summary prints
