@@ -130,3 +130,18 @@ def test_one_seed_recorded_once(tmp_path):
     text = meta["card"]
     overrides = [ln[len("# --set "):] for ln in text.splitlines() if ln.startswith("# --set ")]
     assert reparse(text, overrides).run.seed == 77
+
+
+def test_info_shows_the_command_line_overrides_of_the_card(tmp_path, capsys):
+    """`zpgen info` lists -n and --seed (stored as --set overrides) before the card's TOML,
+    whose run.n_events alone would contradict the file's event count."""
+    out = tmp_path / "s.root"
+    assert main(["generate", "-n", "300", "--seed", "77", "-q", "--nitn", "2", "--neval",
+                 "2000", "--set", "model.mzprime=0.025", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    card = lines[lines.index("card") + 1:]
+    assert [ln.strip() for ln in card[:3]] == ["--set model.mzprime=0.025",
+                                               "--set run.n_events=300", "--set run.seed=77"]
+    assert card[3].strip() == "[run]"

@@ -43,10 +43,17 @@ def register(subparsers: Any) -> None:
 
 
 def _card_summary(card: str, limit: int = 12) -> list[str]:
-    lines = [ln for ln in card.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    out = lines[:limit]
-    if len(lines) > limit:
-        out.append(f"... ({len(lines) - limit} more lines; --card prints all)")
+    """The first ``limit`` TOML lines of a stored card, after its ``--set`` overrides (the
+    command line's -n and --seed are among them: without them the TOML's run.n_events
+    would contradict the file)."""
+    from zpgen.card import split_stored_card
+
+    body, overrides = split_stored_card(card)
+    lines = [f"--set {o}" for o in overrides]
+    lines += [ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    out = lines[:limit + len(overrides)]
+    if len(lines) > len(out):
+        out.append(f"... ({len(lines) - len(out)} more lines; --card prints all)")
     return out
 
 
