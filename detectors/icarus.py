@@ -5,7 +5,7 @@ central cathode, 1.5 m drift each; an active volume per TPC of 1.5 m (x, drift) 
 (y) x 17.95 m (z, beam) and 476 t of active argon in all (S. Amerio et al., Nucl. Instrum.
 Meth. A 527 (2004) 329; ICARUS collaboration, Eur. Phys. J. C 83 (2023) 467,
 arXiv:2301.08634; SBN proposal, arXiv:1503.01520); at 1.3954 g/cm^3 the four TPCs hold
-475.1 t.  Each module is one 3.0 m wide box here (the cathode's thickness neglected); the
+474.9 t.  Each module is one 3.0 m wide box here (the cathode's thickness neglected); the
 module centres are 4.2 m apart in x (zpgen's placement of the two cryostats: it moves
 vertices and decay points, not the number of targets).
 
@@ -13,7 +13,7 @@ Exposure: 6.6e20 POT, the design exposure of each SBN detector in the proposal
 (arXiv:1503.01520; DarkNews' ``icarus.txt`` takes the same).
 
 Fiducial volume (zpgen's choice, ``zpgen.detectors.lar``): 10 cm from the x faces of each
-module and the y faces, 10 cm upstream and 50 cm downstream: 401.2 t.  Response, options and
+module and the y faces, 10 cm upstream and 50 cm downstream: 401.3 t.  Response, options and
 columns: :class:`zpgen.detectors.lar.LArTPC`.  Use it with the ``bnb_icarus`` flux
 (``zpgen card --preset icarus``).
 """
