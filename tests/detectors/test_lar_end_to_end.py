@@ -222,3 +222,15 @@ def test_a_process_without_argon_data_is_refused_before_work(toy, tmp_path, caps
     out.mkdir()
     err = refused([str(card)], out, capsys)
     assert "Ar40" in err and "toy" in err
+
+
+def test_scan_refuses_a_lar_detector_before_work(tmp_path, miniboone_data, capsys):
+    """`zpgen scan` fits MiniBooNE's E_QE data: a LAr detector is refused in one line
+    before any point is generated (it was a KeyError traceback after the first point)."""
+    table = tmp_path / "scan.csv"
+    rc = main(["scan", "--preset", "icarus", "--vary", "model.mzprime=0.02,0.03", "-o",
+               str(table), "--data-release", str(miniboone_data), "-n", "500"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "detector.name = 'icarus'" in err and "E_QE" in err
+    assert "Traceback" not in err and not table.exists()
