@@ -373,3 +373,22 @@ def test_constructor_refuses_what_the_card_reader_would():
         ICARUSDetector(selection="three")
     with pytest.raises(ValueError, match="efficiency"):
         SBNDDetector(efficiency=2.0)
+
+
+def test_same_response_tracks_the_active_volume():
+    """``same_response`` (zpgen reweight with moved decay vertices): true while every
+    visible shower stays inside (or outside) the active boxes, false when one crosses."""
+    det = detector("microboone")
+    before = shower_chunk([pair_at(20.0), pair_at(20.0)])
+
+    def moved(z_shift):
+        particles = before["particles"]
+        z = ak.to_numpy(ak.flatten(particles["z"])).copy()
+        z[3:] += z_shift  # the second event's e+ e- (flat rows 3, 4; its beam is row 2)
+        new = ak.with_field(particles, ak.unflatten(z, ak.num(particles)), "z")
+        return ak.with_field(before, new, "particles")
+
+    assert det.same_response(before, moved(100.0)).tolist() == [True, True]
+    assert det.same_response(before, moved(1000.0)).tolist() == [True, False]
+    with pytest.raises(ValueError, match="2 events before, 1 after"):
+        det.same_response(before, before[:1])
