@@ -57,6 +57,7 @@ __all__ = [
     "add_fields",
     "as_flat",
     "e_qe",
+    "leptons_from_rows",
     "m_ch2_gev",
     "miniboone_histograms",
     "pair_observables",
@@ -387,6 +388,14 @@ def visible_leptons(events: Any, max_radius_cm: float = math.inf) -> Leptons:
                                 np.ascontiguousarray(p["x"], dtype=np.float64),
                                 np.ascontiguousarray(p["y"], dtype=np.float64),
                                 np.ascontiguousarray(p["z"], dtype=np.float64), r2_max)
+    return leptons_from_rows(flat, rows, event)
+
+
+def leptons_from_rows(flat: FlatEvents, rows: IntArray, event: IntArray) -> Leptons:
+    """The :class:`Leptons` (visible showers) at the flat particle ``rows`` of ``flat``,
+    ``event`` their event indices (non-decreasing), as a detector's visibility kernel
+    returns them."""
+    p = flat.particles
     px = np.asarray(p["px"], dtype=np.float64)[rows]
     py = np.asarray(p["py"], dtype=np.float64)[rows]
     pz = np.asarray(p["pz"], dtype=np.float64)[rows]

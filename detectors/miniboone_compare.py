@@ -115,10 +115,15 @@ def _iter_columns(path: Path, columns: tuple[str, ...], optional: tuple[str, ...
     if missing:
         if suffix == ".root":
             f.close()
+        made = _detector_of(path)
+        # a miniboone card without these columns was run with --no-detector
+        which = (f" (the file was made with the {made} detector)"
+                 if made and made != "miniboone" else "")
         raise CompareError(
-            f"{path}: missing column(s) {', '.join(missing)} needed for the E_QE prediction; "
-            "generate with the miniboone detector (the default: no --no-detector, "
-            "detector.name = \"miniboone\")")
+            f"{path}: missing column(s) {', '.join(missing)} needed for the E_QE prediction"
+            f"{which}; zpgen compare compares with MiniBooNE's data: generate with the "
+            "miniboone detector (the default: no --no-detector, detector.name = "
+            "\"miniboone\")")
     found = [c for c in optional if c in names]
     wanted = [*columns, *found]
 
@@ -204,6 +209,17 @@ class PredictionAccumulator:
                           for k, v in self.shape_values.items()},
             shape_weights=(np.concatenate(self.shape_weights) if self.shape_weights
                            else np.zeros(0)))
+
+
+def _detector_of(path: Path) -> str | None:
+    """The detector named in the run document of a zpgen file, or None if unreadable."""
+    try:
+        from zpgen.writers.read import read_metadata
+
+        name = read_metadata(path)["run_info"]["card_resolved"]["detector"]["name"]
+    except Exception:
+        return None
+    return str(name)
 
 
 def read_prediction(path: str | os.PathLike[str], edges_GeV: npt.ArrayLike,

@@ -174,6 +174,23 @@ class _Base:
                     time.perf_counter() - start)
 
 
+def check_detector(cards: Sequence[Card]) -> None:
+    """Refuse, before any work, a detector whose response has no ``E_QE`` (the SBN
+    liquid-argon TPCs): the scan fits MiniBooNE's E_QE data (:class:`CompareError`)."""
+    from zpgen.registry import load_plugin
+
+    for name in sorted({str(card.detector["name"]) for card in cards}):
+        cls = load_plugin("detector", name)
+        options = next(card.detector for card in cards if card.detector["name"] == name)
+        detector = cls.from_options(options)
+        columns = {spec.column for spec in getattr(detector, "histograms", list)()}
+        if "E_QE" not in columns:
+            raise CompareError(
+                f"detector.name = {name!r}: zpgen scan fits the MiniBooNE 2020 E_QE data, "
+                f"and the {name} detector gives no E_QE; scan with the miniboone (or truth) "
+                "detector")
+
+
 def check_release(directory: str | os.PathLike[str]) -> str:
     """The release folder, read once to refuse a bad one before work (``CompareError``)."""
     try:

@@ -339,7 +339,7 @@ def card_process(text: str | None = None, overrides: list[str] | tuple[str, ...]
 
 #: Cards shipped with zpgen (``zpgen card --preset NAME``): ``default`` is the built-in
 #: default card, the others are ``zpgen/presets/<name>.toml``.
-PRESETS = ("default", "paper")
+PRESETS = ("default", "paper", "microboone", "sbnd", "icarus")
 
 
 def preset_text(name: str) -> str:

@@ -92,6 +92,7 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, list[int]]:
     from zpgen.detectors.miniboone_compare import data_dir
     from zpgen.detectors.miniboone_scan import (
         ScanSetup,
+        check_detector,
         check_release,
         default_seed,
         plot_path_ok,
@@ -115,6 +116,7 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, list[int]]:
     text, source = card_text_from_args(args)
     cards = check_grid(text, tuple(args.overrides), source, varies)
     base = cards[len(cards) // 2]
+    check_detector(cards)
     release = check_release(data_dir(args.data_release))
     try:
         check_output_path(args.output, overwrite=True, flag="-o",

@@ -82,3 +82,24 @@ def test_dipole_validation_independent_checks(tmp_path):
     assert result["decay"]["alpha_nu"] == pytest.approx(-1.0, abs=1e-9)
     assert result["decay"]["alpha_nubar"] == pytest.approx(1.0, abs=1e-9)
     assert 400 < result["miniboone_rate"]["total"] < 600
+
+
+def test_sbn_validation_numbers(tmp_path):
+    """validation/sbn/validate_sbn.py without the DarkNews files (fetched by hand): the
+    masses, the 1/L^2 comparison and the events of a small generated sample."""
+    spec = importlib.util.spec_from_file_location(
+        "validation_sbn", VALIDATION / "sbn" / "validate_sbn.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    result = module.run(tmp_path, None, 3000)
+    assert (tmp_path / "sbn_validation.json").is_file()
+    assert "skipped" in result["darknews"]
+    for det, r in result["targets"].items():
+        assert r["active_over_published"] == pytest.approx(1.0, abs=0.02), det
+    scaling = result["miniboone_scaling"]
+    assert scaling["icarus"]["all"]["ratio"] == pytest.approx(
+        scaling["microboone"]["all"]["ratio"], rel=1e-9)  # ICARUS is MicroBooNE x 1/L^2
+    for label, r in result["events"].items():
+        assert abs(r["generated_sum_w"] - r["rate_total"]) < 5 * r["generated_mc_error"] + (
+            0.02 * r["rate_total"]), label

@@ -16,6 +16,7 @@ from zpgen.card import (
     DEFAULT_SEED,
     PRESETS,
     CardError,
+    card_differences,
     default_card_text,
     load_preset,
     parse_card,
@@ -65,7 +66,7 @@ def test_paper_preset_selected_events_are_eta_times_the_rate():
 
 
 def test_presets_print_and_parse(capsys):
-    assert set(PRESETS) == {"default", "paper"}
+    assert set(PRESETS) >= {"default", "paper", "microboone", "sbnd", "icarus"}
     assert preset_text("default") == default_card_text()
     assert main(["card", "--preset", "paper"]) == 0
     out = capsys.readouterr().out
@@ -98,3 +99,25 @@ def test_one_seed_default_everywhere(capsys):
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("run.seed"))
     assert f"(default: {DEFAULT_SEED})" in line and "12345" not in line
     assert math.isfinite(DEFAULT_SEED)
+
+
+#: The SBN presets: flux, detector and exposure (the detectors' docstrings give sources).
+SBN_PRESETS = {"microboone": ("bnb_microboone", 6.86e20), "sbnd": ("bnb_sbnd", 6.6e20),
+               "icarus": ("bnb_icarus", 6.6e20)}
+
+
+@pytest.mark.parametrize("name", sorted(SBN_PRESETS))
+def test_sbn_presets_are_the_default_model_in_that_detector(name, capsys):
+    """Only the output, flux, detector and its exposure differ from the default card."""
+    flux_name, pot = SBN_PRESETS[name]
+    card = load_preset(name)
+    default = parse_card(None)
+    differences = {key for key, _, _ in card_differences(card.as_dict(), default.as_dict())}
+    assert differences == {"run.output", "flux.name", "detector.name", "detector.pot"}
+    assert card.run.output == f"zpgen_{name}.root"
+    flux, det = plugins(card)
+    assert (flux.name, flux.flavour, det.name) == (flux_name, "numu", name)
+    assert det.pot == pot == type(det).DEFAULT_POT  # the detector's default exposure
+    assert set(det.material()) == {"Ar40"}
+    assert main(["card", "--preset", name]) == 0
+    assert capsys.readouterr().out == preset_text(name)

@@ -37,7 +37,8 @@ def test_builtins_satisfy_protocols():
 
 
 def test_unknown_plugin_lists_installed():
-    with pytest.raises(PluginError, match="installed: miniboone_bnb, monochromatic, tabulated"):
+    installed = "bnb_icarus, bnb_microboone, bnb_sbnd, miniboone_bnb, monochromatic, tabulated"
+    with pytest.raises(PluginError, match=f"installed: {installed}"):
         load_plugin("flux", "bnb")
     with pytest.raises(PluginError, match="unknown plugin kind"):
         load_plugin("fluxes", "bnb")
