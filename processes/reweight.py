@@ -12,9 +12,12 @@ every four-momentum of an event depend on the masses only; the couplings enter t
 * the decay density ``D`` of the event's decay configuration (its nu5 decay mode, its
   angles and pair mass, its nu4 decay mode), recomputed from the event's lab four-momenta
   with the polarised decay ``|M|^2`` of
-  :func:`zpgen.processes.decay_kernels.msq_nu5_to_nu4_ff`, which is Lorentz invariant:
-  the spin four-vector of a nu5 of helicity -1/2 along its lab flight direction is
-  ``s = -(|p|/m, E p/(|p| m))``.
+  :func:`zpgen.processes.decay_kernels.msq_nu5_to_nu4_ff`, which is Lorentz invariant,
+  with the nu5's spin four-vector at each card (:func:`_event_spin`): ``P_x s_x + P_z s_z``
+  from :func:`zpgen.processes.xsec.nu5_polarisation` at the event's ``(E_nu, t)`` with
+  ``physics.nu5_spin = "exact"`` (it moves with g_p/g_n on nucleons), or helicity -1/2,
+  ``s = -(|p|/m, E p/(|p| m))``; a numubar event's f and fbar rows are exchanged first
+  (the CP image the generator evaluated).
 
 ``p`` is the probability with which the generator *chose* the event's discrete decay
 modes (nu5 mode A or B, the nu4's Z' mode); it belongs to the sampling, not to the physics,
