@@ -3,6 +3,8 @@
 Usage::
 
     python benchmarks/bench_generate.py [--events 1000000] [--chunk 100000]
+        [--set physics.nu5_spin=helicity] [--kernel-channel H1_proton]
+    python benchmarks/bench_generate.py --spin-cost [--events 1000000] [--repeats 3]
 
 Prints, for the default card (MiniBooNE benchmark point):
 
@@ -21,12 +23,21 @@ Prints, for the default card (MiniBooNE benchmark point):
   with N (bounded chunks), so bytes/event of the run fall as 1/N; target <= 300 bytes per
   event at N = 1e6.  The peak RSS increase of a fresh process streaming N events is printed
   alongside (RSS includes allocator slack and the Numba/LLVM runtime).
+
+``--spin-cost`` instead prints the cost of ``physics.nu5_spin = "exact"`` (the polarisation
+from the production amplitude at every point) against ``"helicity"`` side by side in one
+process: for each channel of the default card the kernel's events/s (``ch.fill`` on the
+same hypercube points, one core) and weights-only/s (the VEGAS integrand), and the end to
+end events/s of the whole stream (1 thread, no detector, no output, after adaptation).
+Both settings are measured alternately ``--repeats`` times and the fastest of each is
+kept (the machine may be shared), with the ratio exact/helicity of the rates.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -112,16 +123,81 @@ def _startup_to_first_event(grid_path: str, cache_dir: str) -> None:
               f"setup incl. plugin loading {setup:.2f} s, first chunk {first:.2f} s)")
 
 
+def _spin_cost(args: argparse.Namespace) -> None:
+    """The ``--spin-cost`` figures (module docstring)."""
+    from zpgen.event_record import ChunkBuffer
+
+    cards = {spin: parse_card(None, [*args.set, f"physics.nu5_spin={spin}"])
+             for spin in ("exact", "helicity")}
+    engines = {}
+    for spin, card in cards.items():
+        _stream(card, 20_000, 10_000, False)  # warm-up (compiles or loads the caches)
+        engines[spin] = EventGenerator(card, n_events=args.events, chunk_size=args.chunk)
+        engines[spin].adapt()
+    names = list(engines["exact"].adapted)
+    n_kernel = min(args.events, 1_000_000)
+    best: dict[tuple[str, str, str], float] = {}
+
+    def keep(key: tuple[str, str, str], dt: float) -> None:
+        best[key] = min(best.get(key, math.inf), dt)
+
+    for name in names:
+        # the same points for both settings (the helicity engine's VEGAS map)
+        x, _, aux = sampler.sample_block(engines["helicity"].adapted[name], n_kernel,
+                                         np.random.default_rng(1))
+        chans = {spin: engines[spin].adapted[name].channel for spin in engines}
+        buf = ChunkBuffer(n_kernel, chans["exact"].n_particles, chans["exact"].truth_fields)
+        for ch in chans.values():
+            ch.fill(x, aux, buf, 0)
+        for _ in range(args.repeats):
+            for spin, ch in chans.items():
+                start = time.perf_counter()
+                ch.fill(x, aux, buf, 0)
+                keep((name, spin, "fill"), time.perf_counter() - start)
+                start = time.perf_counter()
+                ch(x)
+                keep((name, spin, "weights"), time.perf_counter() - start)
+        del x, aux, buf
+    for _ in range(args.repeats):
+        for spin, card in cards.items():
+            n, total, _, summary = _stream(card, args.events, args.chunk, False, 1)
+            keep(("stream", spin, "e2e"), (total - summary.adapt_seconds
+                                          - summary.setup_seconds) / n * n_kernel)
+    print(f"nu5_spin cost (best of {args.repeats}, events/s; ratio = exact/helicity rate):")
+    rows = [(name, what) for name in names for what in ("fill", "weights")]
+    rows.append(("stream", "e2e"))
+    figures = {}
+    for name, what in rows:
+        exact = n_kernel / best[(name, "exact", what)]
+        heli = n_kernel / best[(name, "helicity", what)]
+        label = {"fill": "kernel ch.fill", "weights": "weights only",
+                 "e2e": "end to end, 1 thread"}[what]
+        print(f"  {name:13s} {label:21s} exact {exact:10.4g}  helicity {heli:10.4g}  "
+              f"ratio {exact / heli:.3f}")
+        figures[f"{name}/{what}"] = {"exact": exact, "helicity": heli, "ratio": exact / heli}
+    print(json.dumps(figures))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--chunk", type=int, default=25_000)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="card override (repeatable), e.g. physics.nu5_spin=helicity")
+    parser.add_argument("--kernel-channel", default="C12_coherent",
+                        help="channel of the kernel-path figure")
+    parser.add_argument("--spin-cost", action="store_true",
+                        help="only the cost of physics.nu5_spin = exact vs helicity")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats of --spin-cost")
     parser.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_rss:
         _child_rss(args.child_rss, args.chunk)
         return
-    card = parse_card()
+    if args.spin_cost:
+        _spin_cost(args)
+        return
+    card = parse_card(None, args.set)
 
     # warm-up (compiles or loads the Numba caches)
     _stream(card, 20_000, 10_000, True)
@@ -148,7 +224,7 @@ def main() -> None:
         _startup_to_first_event(grid_path, os.path.join(tmp, "cache"))
 
     # kernel path
-    name = "C12_coherent"
+    name = args.kernel_channel
     adapted = engine.adapted[name]
     n_kernel = 1_000_000
     x, jac, aux = sampler.sample_block(adapted, n_kernel, np.random.default_rng(1))
@@ -169,7 +245,7 @@ def main() -> None:
     start = time.perf_counter()
     ch.events(x, aux)
     dt_events = time.perf_counter() - start
-    print(f"kernel path ({n_p} particles/event, 1 core, ch.fill into a warm chunk buffer, "
+    print(f"kernel path ({name}, {n_p} particles/event, 1 core, ch.fill into a warm chunk buffer, "
           f"flux map included): {n_kernel / dt_kernel:.3g} events/s (fresh buffer: "
           f"{n_kernel / dt_cold:.3g}/s; weights only: {n_kernel / dt_weights:.3g}/s; "
           f"ch.events with allocation: {n_kernel / dt_events:.3g}/s)")

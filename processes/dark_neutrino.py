@@ -20,9 +20,12 @@ cm^2), with ``BR_visible = BR_A + BR_B``
 probability ``BR_A/(BR_A + BR_B)`` or ``BR_B/(BR_A + BR_B)``
 (:mod:`zpgen.processes.decay_chain`, "Decay modes of nu5").
 
-Spin correlations: the nu5 is produced with helicity -1/2 (PHYSICS.md: "to 1e-3"); the
-joint distribution of the nu5 -> nu4 Z' and Z' -> e+ e- angles is that of the polarised
-|M|^2 of :func:`zpgen.processes.decay_kernels.msq_nu5_to_nu4_ff`.  The nu4 decays
+Spin correlations: the nu5 decays in the spin state of its production
+(``physics.nu5_spin = "exact"``: the polarisation vector from the production amplitude,
+:func:`zpgen.processes.xsec.nu5_polarisation`; ``"helicity"``: pure helicity -1/2, as in
+earlier releases; :mod:`zpgen.processes.decay_chain`, "Spin state of nu5"); the joint
+distribution of the nu5 -> nu4 Z' and Z' -> e+ e- angles is that of the polarised |M|^2 of
+:func:`zpgen.processes.decay_kernels.msq_nu5_to_nu4_ff`.  The nu4 decays
 unpolarised (its polarisation after the nu5 decay is not tracked): the Z' polarisation in
 nu4 -> nu Z' and hence the Z' -> f fbar angular correlation *is* kept (same kernel with
 an unpolarised nu4).  nu4 decays are generated only when the Z' is on shell in them
@@ -33,7 +36,7 @@ Particle record (per event, in this order; the convention of :mod:`zpgen.event_r
 ===== ========================= ====================== ====== ======
 slot  particle                  pdg                    status mother
 ===== ========================= ====================== ====== ======
-0     beam neutrino             flux.pdg (14)          4      -1
+0     beam neutrino             flux.pdg (14 or -14)   4      -1
 1     target                    1000060120/2212/2112   20     -1
 2     nu5                       :data:`PDG_NU5`        2      -1 (primary vertex)
 3     recoil target             as the target          1      -1 (primary vertex)
@@ -46,6 +49,16 @@ slot  particle                  pdg                    status mother
 10,11 f, fbar (e, mu or nu      11/-11, 13/-13,        1      9
       pair, by BR)              12/-12, 14/-14, 16/-16
 ===== ========================= ====================== ====== ======
+
+Antineutrino beams
+------------------
+A numubar flux (``flux.flavour = "numubar"``, beam PDG -14) gives the CP-conjugate events
+(:mod:`zpgen.processes.decay_chain`, "Antineutrino beams"): the same rate, the nu5bar
+polarised opposite to the nu5 (helicity +1/2 dominant), the e+ and e- roles exchanged in
+the decays.  Dirac: nu5, nu4 and the light neutrinos of the table above carry negative PDG
+numbers (-9900014, -9900012, -14); Majorana: nu5 and nu4 keep their (self-conjugate)
+codes, the light neutrinos are labelled -14.  nue and nuebar beams are refused
+(:attr:`DarkNeutrinoProcess.beam_flavours`).
 
 Slots 8-11 exist only when nu4 decays.  Positions are production vertices.  nu5 and the
 recoil come out of the primary vertex (beam and target in), so their mother is -1.
@@ -185,10 +198,14 @@ class DarkNeutrinoChannel:
     truth_fields = ("E_nu", "t", *dc.FLIGHT_FIELDS)
 
     def __init__(self, name: str, cp: FloatArray, dp: np.ndarray, flux: Any,
-                 nu4_decays: bool) -> None:
+                 nu4_decays: bool, majorana: bool = False) -> None:
         self.name = name
         self.cp = np.ascontiguousarray(cp, dtype=np.float64)
         self.dp = np.array(dp, dtype=dc.DECAY_DTYPE).reshape(1)
+        #: numubar beam: the CP-conjugate chain (e+ e- roles exchanged in the kernel,
+        #: antiparticle PDG numbers; module docstring, "Antineutrino beams")
+        self.conjugate = int(flux.pdg) < 0
+        self.dp["conjugate"] = self.conjugate
         self.flux = flux
         self.e_min = float(xsec.threshold(cp[xsec.I_M], cp[xsec.I_M5]))
         self.flux_total = float(flux.integral())
@@ -202,13 +219,19 @@ class DarkNeutrinoChannel:
         self.n_particles = dc.N_PARTICLES_NU4 if nu4_decays else dc.N_PARTICLES_SHORT
         target = TARGET_PDG[name]
         fin, dec = STATUS_FINAL, STATUS_DECAYED
-        pdg = [int(flux.pdg), target, PDG_NU5, target, PDG_NU4, PDG_ZPRIME, 11, -11]
+        # CP conjugate: Dirac nu5, nu4 and the light neutrinos become antiparticles (negative
+        # PDG numbers); Majorana states are their own antiparticles
+        heavy = 1 if (majorana or not self.conjugate) else -1
+        light = -1 if self.conjugate else 1
+        self.pdg_nu_light = light * dc.PDG_NU_LIGHT
+        pdg = [int(flux.pdg), target, heavy * PDG_NU5, target, heavy * PDG_NU4, PDG_ZPRIME, 11,
+               -11]
         status = [STATUS_BEAM, STATUS_TARGET, dec, fin, dec if nu4_decays else fin, dec, fin,
                   fin]
         mother = [NO_MOTHER, NO_MOTHER, NO_MOTHER, NO_MOTHER, dc.S_NU5, dc.S_NU5, dc.S_ZP,
                   dc.S_ZP]
         if nu4_decays:
-            pdg += [dc.PDG_NU_LIGHT, PDG_ZPRIME, 11, -11]
+            pdg += [self.pdg_nu_light, PDG_ZPRIME, 11, -11]
             status += [fin, dec, fin, fin]
             mother += [dc.S_NU4, dc.S_NU4, dc.S_ZP2, dc.S_ZP2]
         self.pdg = np.array(pdg, dtype=np.int32)
@@ -286,9 +309,10 @@ class DarkNeutrinoProcess:
     """
 
     name = "dark_neutrino"
-    #: Beam flavours modelled: nu_mu N -> N nu5 (g_mu5, nu5 of helicity -1/2, beam PDG 14).
-    #: A flux of another flavour is refused (zpgen.registry.check_beam_flavour).
-    beam_flavours: tuple[str, ...] = ("numu",)
+    #: Beam flavours modelled: nu_mu N -> N nu5 (g_mu5, beam PDG 14) and its CP conjugate
+    #: nubar_mu N -> N nu5bar (beam PDG -14; module docstring, "Antineutrino beams").  A
+    #: flux of another flavour is refused (zpgen.registry.check_beam_flavour).
+    beam_flavours: tuple[str, ...] = ("numu", "numubar")
 
     def __init__(self, pc: PhysicalCouplings, physics: PhysicsConfig) -> None:
         self.pc = pc
@@ -342,9 +366,11 @@ class DarkNeutrinoProcess:
         return tuple(names)
 
     def channel(self, name: str, flux: Any) -> DarkNeutrinoChannel:
-        """Integrand and event kernel of one channel with the given flux."""
+        """Integrand and event kernel of one channel with the given flux (a numubar flux
+        gives the CP-conjugate events: module docstring, "Antineutrino beams")."""
         cp = xsec.channel_params(name, self.pc, self.physics)
-        return DarkNeutrinoChannel(name, cp, self.dp.copy(), flux, self.nu4_decays)
+        return DarkNeutrinoChannel(name, cp, self.dp.copy(), flux, self.nu4_decays,
+                                   self.pc.majorana)
 
     def channel_info(self, name: str) -> ChannelInfo:
         """What channel ``name`` scatters on (target, nucleus, NuHepMC process id, citations)."""
@@ -392,7 +418,8 @@ class DarkNeutrinoProcess:
             "br_visible_nu_light": self.br_nu_light,
             "alpha_nu5_nu4": asymmetry(self.pc, "nu5_nu4"),
             "alpha_nu5_nu_light": asymmetry(self.pc, "nu5_nu"),
-            "nu5_helicity": -0.5,
+            "nu5_spin": self.physics.nu5_spin,
+            "nu5_helicity": -0.5 if self.physics.nu5_spin == "helicity" else None,
             "decay_correlations": self.physics.decay_correlations,
             "nu4_decays": self.nu4_decays,
             "t_map": "inverse",
@@ -420,6 +447,7 @@ class DarkNeutrinoProcess:
         d["cv"], d["ca"], d["g_nu"] = pc.cv_l, pc.ca_l, pc.g_nu
         d["isotropic"] = self.physics.decay_correlations == "isotropic"
         d["spin"] = -1.0
+        d["exact_spin"] = self.physics.nu5_spin == "exact"
         ctau = w["ctau_cm"]
         d["ctau5"] = ctau["nu5"]
         d["ctau_z"] = ctau["Zprime"] if math.isfinite(ctau["Zprime"]) else 0.0

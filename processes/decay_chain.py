@@ -64,9 +64,11 @@ same mean.  The factors:
 * mode A, on-shell regime (``M_Z' < m5 - m4``): ``D_A = BR(nu5 -> nu4 Z') BR(Z' -> ee)
   rho5``, with ``rho5 = |M|^2(angles)/<|M|^2>`` the spin-correlated joint angular density of the two
   decays normalised to unit mean over the four angles (``|M|^2`` of
-  :func:`zpgen.processes.decay_kernels.msq_nu5_to_nu4_ff` at ``m_ee = M_Z'`` for a nu5 of
-  helicity -1/2; ``<|M|^2>`` computed once at setup by a product Gauss-Legendre /
-  trapezoid rule that is exact for its polynomial / trigonometric dependence);
+  :func:`zpgen.processes.decay_kernels.msq_nu5_to_nu4_ff` at ``m_ee = M_Z'`` for the nu5's
+  spin state (see "Spin state of nu5"); ``<|M|^2>`` (its angular mean, the same for every
+  spin state: |M|^2 is linear in the spin vector, whose term averages to zero) computed
+  once at setup by a product Gauss-Legendre / trapezoid rule that is exact for its
+  polynomial / trigonometric dependence);
 * mode A, off-shell regime: ``D_A = dGamma(nu5 -> nu4 e+ e-)/Gamma_nu5 =
   |M|^2/(2 m5 Gamma_nu5) (dm^2/dx)/(2 pi) |p1|/(4 pi m5) |p2|/(4 pi m_ee)``
   (three-body phase space as nu5 -> nu4 (ee), (ee) -> e+ e-; the angles are uniform on the
@@ -83,6 +85,38 @@ hypercube integral of ``f`` (over ``x`` and ``u``) is
 ``BR_visible * int Phi(E) sigma(E) dE = (BR_A + BR_B) * int Phi sigma dE`` per target
 particle per POT (:func:`zpgen.processes.widths.visible_branching_ratio` with the card's
 ``physics.visible_modes``).
+
+Spin state of nu5
+-----------------
+``physics.nu5_spin = "exact"`` (default): the nu5 decays with the polarisation vector
+``P = (P_x, 0, P_z)`` of its production at the event's ``(E_nu, t)``
+(:func:`zpgen.processes.xsec.nu5_polarisation`; helicity frame, x in the plane of the beam
+and the nu5), i.e. the density matrix ``(1 + P.sigma)/2`` contracted with the decay
+amplitude: the kernel's spin four-vector is ``P_x s_x + P_z s_z``.  This is exact for the
+production x decay chain (the interference between nu5 helicities is the transverse part;
+``tests/processes/test_nu5_spin.py`` checks it against the coherent spin sum of explicit
+amplitudes).  ``"helicity"``: ``P = (0, -1)`` at every point, the behaviour of earlier
+releases (bit for bit).  Far above threshold both agree; near threshold the +1/2 share
+``(1 + P_z)/2`` reaches tens of per cent (``validation/spin``).
+
+Antineutrino beams
+------------------
+A numubar flux (beam PDG -14) gives the CP-conjugate chain nubar_mu T -> nu5bar T,
+nu5bar -> nu4bar Z' (-> e+ e-), nu4bar -> nubar Z' (``conjugate`` in the decay record).
+For real couplings and a vector target current (xsec docstring, "Spin state of nu5"):
+``dsigma/dt`` is unchanged, the polarisation is reversed (``P_nubar = -P``, helicity +1/2
+dominant), and the antiparticle's decay density obeys
+``|M|^2_nubar(s; f, fbar) = |M|^2(-s; fbar, f)``.  Together
+``|M|^2_nubar(P_nubar; f, fbar) = |M|^2(P; fbar, f)``: the kernel evaluates the
+*particle's* density with the particle's ``P`` and the event builder puts the momentum it
+generated as "f" into the fbar slot (e+) and vice versa, in both Z' decays.  So the nu and
+nubar weights are equal point by point and a numubar event is the CP image of a numu one
+(e- and e+ spectra exchanged).  PDG numbers: the beam is -14; Dirac nu5, nu4 and the
+light neutrinos become antiparticles (-9900014, -9900012, -14); Majorana nu5 and nu4 are
+their own antiparticles (positive codes; the light neutrino of a Majorana decay, summed
+over nu and nubar in the couplings, keeps the beam's sign as a label).  With
+``nu5_spin = "helicity"`` a numubar event has the nu5bar in helicity +1/2 (the CP image of
+-1/2).
 
 Decay vertices
 --------------
@@ -130,7 +164,7 @@ from zpgen.kinematics import (
 )
 
 from .decay_kernels import msq_nu5_to_nu4_ff
-from .xsec import I_M, I_M5, dsigma_dt, t_range
+from .xsec import I_M, I_M5, dsigma_dt, nu5_polarisation, t_range
 
 __all__ = [
     "DECAY_DTYPE",
@@ -194,7 +228,9 @@ DECAY_DTYPE = np.dtype([
     ("m2_hi", np.float64),
     ("map_a", np.float64),     # pair-mass map bounds
     ("map_b", np.float64),
-    ("spin", np.float64),      # nu5 helicity x 2 (-1: left-handed)
+    ("spin", np.float64),      # nu5 helicity x 2 (-1: left-handed) when not exact_spin
+    ("exact_spin", np.bool_),  # nu5 polarisation from the production amplitude
+    ("conjugate", np.bool_),   # antineutrino beam: f and fbar momenta exchanged (CP)
     ("offshell", np.bool_),    # three-body regime
     ("isotropic", np.bool_),   # isotropic decays (comparison only)
     ("nu4_decays", np.bool_),
@@ -265,15 +301,15 @@ _MASSES = nb.types.NamedUniTuple(_F8, 4, ChainMasses)
 _ANGLES = nb.types.NamedUniTuple(_F8, 4, Angles)
 _COUPLINGS = nb.types.NamedUniTuple(_F8, 6, Couplings)
 SIG_CHAIN_MOMENTA = nb.void(_MASSES, _ANGLES, _M4)
-SIG_CHAIN_MSQ = _F8(_M4, _MASSES, _F8, _COUPLINGS)
+SIG_CHAIN_MSQ = _F8(_M4, _MASSES, _F8, _F8, _COUPLINGS)
 SIG_CHAIN_NORM = _F8(_MASSES, _F8, _COUPLINGS, _V4, _V4, nb.int64)
 SIG_FLY = _F8(_V4, _V4, _F8, _F8, _F8, _F8, _V4)
 SIG_TO_LAB = nb.void(_V4, _V4, _V4)
 SIG_COPY4 = nb.void(_V4, _V4)
 SIG_T_MAP = nb.types.UniTuple(_F8, 2)(_F8, _F8, _F8, _F8)
-SIG_MODE_A_ONSHELL = _F8(_ANGLES, _F8, _REC, _M4)
-SIG_MODE_A_OFFSHELL = _F8(_F8, _ANGLES, _F8, _REC, _M4)
-SIG_MODE_B = _F8(_ANGLES, _F8, _REC, _M4)
+SIG_MODE_A_ONSHELL = _F8(_ANGLES, _F8, _F8, _REC, _M4)
+SIG_MODE_A_OFFSHELL = _F8(_F8, _ANGLES, _F8, _F8, _REC, _M4)
+SIG_MODE_B = _F8(_ANGLES, _F8, _F8, _REC, _M4)
 SIG_NU4 = nb.types.Tuple((_F8, nb.int64))(_V4, _F8, _REC, _M4)
 SIG_EVENT_WEIGHT = nb.types.Tuple((_F8, _F8, nb.int64))(_V4, _F8, _F8, _V4, _V4, _DP, _M4,
                                                         nb.boolean)
@@ -302,11 +338,14 @@ def chain_momenta(m: ChainMasses, a: Angles, W: FloatArray) -> None:
 
 
 @nb.njit(SIG_CHAIN_MSQ, **_OPTS)
-def chain_msq(W: FloatArray, m: ChainMasses, spin_z: float, c: Couplings) -> float:
+def chain_msq(W: FloatArray, m: ChainMasses, spin_x: float, spin_z: float,
+              c: Couplings) -> float:
     """|M|^2 of the chain whose momenta :func:`chain_momenta` wrote in ``W[0:4]``.
 
-    The parent is at rest with spin vector ``(0, 0, 0, spin_z)`` (``-1``: helicity -1/2;
-    0: unpolarised); ``W[4]`` and ``W[5]`` hold them (scratch rows).
+    The parent is at rest with spin vector ``(0, spin_x, 0, spin_z)`` in its helicity frame
+    (the polarisation ``P``, ``|P| <= 1``: ``(0, -1)`` helicity -1/2, ``(0, 0)``
+    unpolarised; the kernel is linear in it, so a partially polarised parent needs no other
+    normalisation); ``W[4]`` and ``W[5]`` hold them (scratch rows).
     """
     p5, s5 = W[4], W[5]
     p5[0] = m.parent
@@ -314,7 +353,7 @@ def chain_msq(W: FloatArray, m: ChainMasses, spin_z: float, c: Couplings) -> flo
     p5[2] = 0.0
     p5[3] = 0.0
     s5[0] = 0.0
-    s5[1] = 0.0
+    s5[1] = spin_x
     s5[2] = 0.0
     s5[3] = spin_z
     return msq_nu5_to_nu4_ff(p5, s5, W[1], W[2], W[3], m.parent, m.daughter, m.fermion,
@@ -338,7 +377,7 @@ def chain_norm(m: ChainMasses, spin_z: float, c: Couplings, gl_x: FloatArray,
                 for n in range(n_phi):
                     chain_momenta(m, Angles(gl_x[i], _TWO_PI * k / n_phi, gl_x[j],
                                             _TWO_PI * n / n_phi), W)
-                    total += gl_w[i] * gl_w[j] * chain_msq(W, m, spin_z, c)
+                    total += gl_w[i] * gl_w[j] * chain_msq(W, m, 0.0, spin_z, c)
     return total / (4.0 * n_phi * n_phi)
 
 
@@ -390,25 +429,26 @@ def _t_map(x1: float, t_min: float, t_max: float, mz2: float) -> tuple[float, fl
 
 # ----------------------------------------------------------------------------- decay modes
 @nb.njit(SIG_MODE_B, **_OPTS)
-def _mode_b(a: Angles, spin: float, d: Any, W: FloatArray) -> float:
+def _mode_b(a: Angles, sx: float, sz: float, d: Any, W: FloatArray) -> float:
     """Decay factor ``D_B = BR_B rho5`` of nu5 -> nu_light Z' -> nu_light e+e- (momenta in W)."""
     m = ChainMasses(d.m5, d.mz, 0.0, d.me)
     chain_momenta(m, a, W)
-    amp = chain_msq(W, m, spin, Couplings(d.gl5a, d.gr5a, d.cv, d.ca, d.mz, 1.0))
+    amp = chain_msq(W, m, sx, sz, Couplings(d.gl5a, d.gr5a, d.cv, d.ca, d.mz, 1.0))
     return d.br_b if d.isotropic else d.br_b * amp / d.norm5b
 
 
 @nb.njit(SIG_MODE_A_ONSHELL, **_OPTS)
-def _mode_a_onshell(a: Angles, spin: float, d: Any, W: FloatArray) -> float:
+def _mode_a_onshell(a: Angles, sx: float, sz: float, d: Any, W: FloatArray) -> float:
     """``D_A = BR(nu5 -> nu4 Z') BR(Z' -> ee) rho5`` of the on-shell nu4 chain."""
     m = ChainMasses(d.m5, d.mz, d.m4, d.me)
     chain_momenta(m, a, W)
-    amp = chain_msq(W, m, spin, Couplings(d.gl, d.gr, d.cv, d.ca, d.mz, 1.0))
+    amp = chain_msq(W, m, sx, sz, Couplings(d.gl, d.gr, d.cv, d.ca, d.mz, 1.0))
     return d.br_a if d.isotropic else d.br_a * amp / d.norm5
 
 
 @nb.njit(SIG_MODE_A_OFFSHELL, **_OPTS)
-def _mode_a_offshell(x_m: float, a: Angles, spin: float, d: Any, W: FloatArray) -> float:
+def _mode_a_offshell(x_m: float, a: Angles, sx: float, sz: float, d: Any,
+                     W: FloatArray) -> float:
     """``D_A = dGamma(nu5 -> nu4 e+e-)/Gamma_nu5`` at the pair mass of column ``x_m``."""
     M2 = d.mz * d.mz
     MG = d.mz * d.gamma_z
@@ -431,9 +471,9 @@ def _mode_a_offshell(x_m: float, a: Angles, spin: float, d: Any, W: FloatArray) 
     if d.isotropic:  # average over cos theta* of the unpolarised |M|^2 (quadratic in it)
         for k in range(3):
             chain_momenta(m, Angles(a.cos_q, a.phi_q, _GL3_X[k], 0.0), W)
-            amp += 0.5 * _GL3_W[k] * chain_msq(W, m, 0.0, c)
+            amp += 0.5 * _GL3_W[k] * chain_msq(W, m, 0.0, 0.0, c)
     chain_momenta(m, a, W)  # the event's own kinematics stay in W
-    amp_full = chain_msq(W, m, spin, c)
+    amp_full = chain_msq(W, m, sx, sz, c)
     if not d.isotropic:
         amp = amp_full
     return (amp / (2.0 * d.m5 * d.gamma5) * jac_m2 / _TWO_PI
@@ -457,7 +497,7 @@ def _nu4_decay(x: FloatArray, u_mode: float, d: Any, W: FloatArray) -> tuple[flo
     W4 = W[W_NU4:W_NU4 + 6]
     chain_momenta(m, Angles(2.0 * x[6] - 1.0, _TWO_PI * x[7], 2.0 * x[8] - 1.0,
                             _TWO_PI * x[9]), W4)
-    amp = chain_msq(W4, m, 0.0, Couplings(d.gl4, d.gr4, cv, ca, d.mz, 1.0))
+    amp = chain_msq(W4, m, 0.0, 0.0, Couplings(d.gl4, d.gr4, cv, ca, d.mz, 1.0))
     return amp / d.norm4[min(mode, 2)], mode
 
 
@@ -500,7 +540,12 @@ def event_weight(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: F
     weight = w_flux * dsigma_dt(E_nu, t, cp) * dt_dx
     if weight == 0.0:
         return 0.0, t, -1
-    spin = 0.0 if d.isotropic else d.spin
+    sx, sz = 0.0, 0.0  # the nu5 polarisation in its helicity frame
+    if not d.isotropic:
+        if d.exact_spin:
+            sx, sz = nu5_polarisation(E_nu, t, cp)
+        else:
+            sz = d.spin
     a = Angles(2.0 * x[2] - 1.0, _TWO_PI * x[3], 2.0 * x[4] - 1.0, _TWO_PI * x[5])
     # the nu5 decay mode (module docstring, "Decay modes of nu5")
     divide = event or d.weights_mode != WEIGHTS_BOTH
@@ -517,16 +562,16 @@ def event_weight(x: FloatArray, E_nu: float, w_flux: float, u: FloatArray, cp: F
     dec_b = 0.0
     mode = -1
     if use_b:
-        dec_b = _mode_b(a, spin, d, W)
+        dec_b = _mode_b(a, sx, sz, d, W)
         if divide:
             dec_b /= 1.0 - d.p_a
         if event:
             mode = MODE_NU_LIGHT
     if use_a:
         if d.offshell:
-            dec_a = _mode_a_offshell(x[d.mass_column], a, spin, d, W)
+            dec_a = _mode_a_offshell(x[d.mass_column], a, sx, sz, d, W)
         else:
-            dec_a = _mode_a_onshell(a, spin, d, W)
+            dec_a = _mode_a_onshell(a, sx, sz, d, W)
         if divide:
             dec_a /= d.p_a
         if d.nu4_decays:
@@ -566,8 +611,11 @@ def build_event(E_nu: float, M: float, m5: float, t: float, mode: int, u: FloatA
     # slot S_NU4 holds nu4 (mode A) or the light neutrino (mode B)
     _to_lab(W[W_NU5 + 1], p5, P[S_NU4])
     _to_lab(W[W_NU5], p5, P[S_ZP])
-    _to_lab(W[W_NU5 + 2], p5, P[S_EM])
-    _to_lab(W[W_NU5 + 3], p5, P[S_EP])
+    # an antineutrino beam (CP conjugate) exchanges the roles of f and fbar (module
+    # docstring, "Antineutrino beams")
+    f_row = 3 if d.conjugate else 2
+    _to_lab(W[W_NU5 + f_row], p5, P[S_EM])
+    _to_lab(W[W_NU5 + 5 - f_row], p5, P[S_EP])
     if mode == MODE_NU_LIGHT:  # no nu4 chain: the slots beyond the short layout are unused
         for k in range(N_PARTICLES_SHORT, P.shape[0]):
             for j in range(4):
@@ -588,8 +636,8 @@ def build_event(E_nu: float, M: float, m5: float, t: float, mode: int, u: FloatA
         p4 = P[S_NU4]
         _to_lab(W[W_NU4 + 1], p4, P[S_NUA])
         _to_lab(W[W_NU4], p4, P[S_ZP2])
-        _to_lab(W[W_NU4 + 2], p4, P[S_F])
-        _to_lab(W[W_NU4 + 3], p4, P[S_FB])
+        _to_lab(W[W_NU4 + f_row], p4, P[S_F])
+        _to_lab(W[W_NU4 + 5 - f_row], p4, P[S_FB])
         v4 = W[W_V5]
         L[F_NU4] = _fly(p4, V[S_NU4], d.m4, d.ctau4, u[3], p4[0], v4)
         _copy4(v4, V[S_NUA])
@@ -689,6 +737,6 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
             pdg_out[base + S_F] = mode_pdg[mode, 0]
             pdg_out[base + S_FB] = mode_pdg[mode, 1]
         elif mode == MODE_NU_LIGHT:
-            pdg_out[base + S_NU4] = PDG_NU_LIGHT
+            pdg_out[base + S_NU4] = -PDG_NU_LIGHT if dp[0].conjugate else PDG_NU_LIGHT
             status_out[base + S_NU4] = 1
             count_out[row] = N_PARTICLES_SHORT

@@ -11,8 +11,8 @@ errors (``model.d: must be > 0.0 GeV^-1, got -1e-06``).  :data:`CARD_SCHEMA` is 
     ``L = d nubar_{alpha,L} sigma^{mu nu} N F_{mu nu} + h.c.`` (the effective transition
     moment is 2 d; in Bohr magnetons ``d/mu_B = d x 3.375e-3`` for d in GeV^-1, i.e. mu_B =
     296.3 GeV^-1); ``nature`` (``dirac`` | ``majorana``); ``flavour`` (``mu`` | ``e``), the
-    light flavour alpha the dipole couples N to: the beam must be nu_alpha and N decays to
-    nu_alpha gamma.
+    light flavour alpha the dipole couples N to: the beam must be nu_alpha (N decays to
+    nu_alpha gamma) or nubar_alpha (the CP conjugate: Nbar -> nubar_alpha gamma).
 ``[physics]``
     ``coherent_form_factor`` (``helm`` | ``fourier_bessel``), ``nucleon_model`` (``pauli``
     | ``free``) and ``decay_correlations`` (``full`` | ``isotropic``).
@@ -50,8 +50,9 @@ class DipoleModel:
     nature: str = spec("dirac", "nature of N: dirac (N -> nu gamma) or majorana (N -> nu "
                                 "gamma and nubar gamma, twice the width)",
                        choices=("dirac", "majorana"))
-    flavour: str = spec("mu", "light flavour alpha of the dipole: the beam is nu_alpha and N "
-                              "decays to nu_alpha gamma", choices=tuple(FLAVOURS))
+    flavour: str = spec("mu", "light flavour alpha of the dipole: the beam is nu_alpha (N "
+                              "decays to nu_alpha gamma) or nubar_alpha (Nbar -> nubar_alpha "
+                              "gamma)", choices=tuple(FLAVOURS))
 
 
 @dataclass(frozen=True)

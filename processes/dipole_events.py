@@ -30,14 +30,26 @@ density ``(1 + a cos theta)/(4 pi)`` about the polarisation ``P_vec``
 the inverse CDF ``cos theta = (a - 2 + 4 u)/(1 + sqrt((1 - a)^2 + 4 a u))``.  N flies
 ``L = -(|p|/m) c tau log(1 - u4)`` (cm) before it decays; ``t = L E/(|p| c)`` (ns).
 
+Antineutrino beams
+------------------
+A nubar_alpha flux gives the CP-conjugate events (``D_CONJUGATE``; derivation in
+:mod:`zpgen.processes.dipole_xsec`, "Antineutrinos"): the same dsigma/dt and the opposite
+polarisation, ``P_Nbar = -P``.  A Dirac Nbar decays to nubar gamma with ``alpha = +1`` about
+its spin, so its photon density ``1 + P_Nbar.n = 1 - P.n`` is that of the neutrino beam's
+N (the CP image); a Majorana N, made by either beam, decays to nu gamma (``alpha = -1``)
+or nubar gamma (+1), half each, about ``-P`` here.  The kernel negates the polarisation and
+sets the daughter's sign: nubar for a Dirac Nbar, by ``u1`` for a Majorana N.
+
 Record (:mod:`zpgen.event_record`)
 ----------------------------------
 ==== ============= ============================= ====== ======
 slot particle      pdg                           status mother
 ==== ============= ============================= ====== ======
-0    beam nu       14 (12 for flavour e)         4      -1
+0    beam nu       14 (12 for flavour e); -14    4      -1
+                   (-12) for an antineutrino beam
 1    target        nucleus / 2212 / 2112         20     -1
-2    N             :data:`PDG_N`                 2      -1
+2    N             :data:`PDG_N` (-PDG_N: the    2      -1
+                   Dirac Nbar of a nubar beam)
 3    recoil        as the target                 1      -1
 4    nu or nubar   +-14 (+-12)                   1      2
 5    gamma         22                            1      2
@@ -57,8 +69,9 @@ from zpgen.kinematics import boost_from_rest, rotate_from_axis, scatter_2to2
 
 from .dipole_xsec import ALPHA_NU, ALPHA_NUBAR, I_M, I_MN, dsigma_dt, polarisation, t_range
 
-__all__ = ["D_CTAU", "D_ISOTROPIC", "D_MAJORANA", "D_MN", "N_AUX", "N_DECAY", "N_PARTICLES",
-           "PDG_GAMMA", "PDG_N", "batch_weights", "fill_events", "photon_cos", "point_weight"]
+__all__ = ["D_CONJUGATE", "D_CTAU", "D_ISOTROPIC", "D_MAJORANA", "D_MN", "N_AUX", "N_DECAY",
+           "N_PARTICLES", "PDG_GAMMA", "PDG_N", "batch_weights", "fill_events", "photon_cos",
+           "point_weight"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -69,10 +82,10 @@ PDG_GAMMA = 22
 #: Particles per event and auxiliary uniforms per event (module docstring).
 N_PARTICLES = 6
 N_AUX = 5
-#: Layout of the decay parameter vector: N mass (GeV), c tau (cm), Majorana and isotropic
-#: flags (1.0 / 0.0).
-D_MN, D_CTAU, D_MAJORANA, D_ISOTROPIC = 0, 1, 2, 3
-N_DECAY = 4
+#: Layout of the decay parameter vector: N mass (GeV), c tau (cm), Majorana, isotropic and
+#: conjugate (antineutrino beam) flags (1.0 / 0.0).
+D_MN, D_CTAU, D_MAJORANA, D_ISOTROPIC, D_CONJUGATE = 0, 1, 2, 3, 4
+N_DECAY = 5
 S_BEAM, S_TARGET, S_N, S_RECOIL, S_NU, S_GAMMA = 0, 1, 2, 3, 4, 5
 
 _TWO_PI = 2.0 * math.pi
@@ -137,6 +150,8 @@ def build_event(E_nu: float, t: float, nu_sign: float, u: FloatArray, params: Fl
     pN = P[S_N]
     scatter_2to2(E_nu, M, m, t, _TWO_PI * u[0], pN, P[S_RECOIL])
     px, py, pz = polarisation(E_nu, t, params, pN, P[S_RECOIL])
+    if decay[D_CONJUGATE] > 0.5:  # antineutrino beam: P_Nbar = -P (module docstring)
+        px, py, pz = -px, -py, -pz
     size = math.sqrt(px * px + py * py + pz * pz)
     alpha = ALPHA_NUBAR if nu_sign < 0.0 else ALPHA_NU
     a = 0.0 if decay[D_ISOTROPIC] > 0.5 else alpha * min(size, 1.0)
@@ -188,7 +203,7 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
         The chunk's columns (``momenta``, ``vertices``: (4, capacity * 6)).
     pdg, status, mother
         Per-event templates (slot table in the module docstring); slot 4 gets ``-pdg[4]``
-        for the nubar of a Majorana N.
+        for a nubar (the nubar of a Majorana N, the decay of a Dirac Nbar).
 
     Zero-weight points (outside the physical region) get zero momenta and vertices.
     """
@@ -201,7 +216,10 @@ def fill_events(x: FloatArray, E_nu: FloatArray, w_flux: FloatArray, u: FloatArr
         f_out[row] = w
         t_out[row] = t
         nu_sign = 1.0
-        if decay[D_MAJORANA] > 0.5 and u[i, 1] >= 0.5:
+        if decay[D_MAJORANA] > 0.5:
+            if u[i, 1] >= 0.5:
+                nu_sign = -1.0
+        elif decay[D_CONJUGATE] > 0.5:  # a Dirac Nbar decays to nubar gamma
             nu_sign = -1.0
         if w == 0.0:
             for s in range(k):

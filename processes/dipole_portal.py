@@ -13,6 +13,10 @@ neutrino: coherent on each nucleus (spin 0, charge ``Z e F(t)``, Helm or Fourier
 incoherent on its bound protons and neutrons (electromagnetic Dirac and Pauli form factors,
 Fermi-gas Pauli blocking) and on hydrogen's free proton.  The hypercube integral of a
 channel is ``int dE Phi(E) sigma_T(E)`` per target particle and POT (BR(N -> nu gamma) = 1).
+
+A nubar_alpha flux gives the CP-conjugate process nubar_alpha T -> Nbar T, Nbar -> nubar
+gamma (a Majorana N: N -> nu gamma or nubar gamma): the same rate, the opposite N
+polarisation (:mod:`zpgen.processes.dipole_events`, "Antineutrino beams").
 """
 
 from __future__ import annotations
@@ -133,6 +137,12 @@ class DipoleChannel:
 
     def __init__(self, name: str, params: FloatArray, decay: FloatArray, flux: Any,
                  nu_pdg: int) -> None:
+        #: antineutrino beam: the CP-conjugate events (:mod:`dipole_events`, "Antineutrino
+        #: beams"); a Dirac N is then the antiparticle Nbar (PDG -PDG_N)
+        self.conjugate = int(flux.pdg) < 0
+        decay = np.array(decay, dtype=np.float64)
+        decay[de.D_CONJUGATE] = 1.0 if self.conjugate else 0.0
+        pdg_n = -PDG_N if (self.conjugate and decay[de.D_MAJORANA] < 0.5) else PDG_N
         self.name = name
         self.params = np.ascontiguousarray(params, dtype=np.float64)
         self.decay = np.ascontiguousarray(decay, dtype=np.float64)
@@ -142,7 +152,7 @@ class DipoleChannel:
         self.flux_above = float(flux.integral(self.e_min))
         target = channel_info(name).target_pdg
         fin = STATUS_FINAL
-        self.pdg = np.array([int(flux.pdg), target, PDG_N, target, nu_pdg, de.PDG_GAMMA],
+        self.pdg = np.array([int(flux.pdg), target, pdg_n, target, nu_pdg, de.PDG_GAMMA],
                             dtype=np.int32)
         self.status = np.array([STATUS_BEAM, STATUS_TARGET, STATUS_DECAYED, fin, fin, fin],
                                dtype=np.int32)
@@ -221,9 +231,10 @@ class DipolePortalProcess:
         self.width = dx.width_nu_gamma(model.d, model.m_N, self.majorana)
         self.ctau_cm = constants.HBARC_GEV_CM / self.width
         beam, self.nu_pdg = FLAVOURS[model.flavour]
-        #: The beam flavour modelled (nu_alpha of the card's flavour); a flux of another
-        #: flavour is refused before any work (zpgen.registry.check_beam_flavour).
-        self.beam_flavours: tuple[str, ...] = (beam,)
+        #: The beam flavours modelled: nu_alpha of the card's flavour and its antineutrino
+        #: (the CP conjugate, dipole_events "Antineutrino beams"); a flux of another flavour
+        #: is refused before any work (zpgen.registry.check_beam_flavour).
+        self.beam_flavours: tuple[str, ...] = (beam, beam + "bar")
 
     @classmethod
     def from_card(cls, card: Card) -> DipolePortalProcess:

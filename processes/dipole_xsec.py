@@ -56,6 +56,23 @@ is ``(1 + P_vec . sigma)/2`` (:func:`polarisation`).  Far above threshold ``P_ve
 direction: N is produced right-handed (helicity +1/2) by this chirality-flipping vertex;
 near threshold it is not.
 
+Antineutrinos
+-------------
+The CP-conjugate process nubar_alpha T -> Nbar T (Dirac N) comes from the ``h.c.`` term,
+amplitude ``vbar(k) 2 d sigma^{mu nu} q_nu P_R v_N(k')``, and the decay Nbar -> nubar_alpha
+gamma from ``vbar_N 2 d sigma^{mu nu} q_nu P_L v_nu``.  With ``v vbar = (kslash' - m)(1 +
+gamma5 sslash)/2`` the traces are those above with ``s -> -s`` up to the sign of the
+epsilon-tensor part, which the symmetric tensor of the photon's (vector) target current
+does not see: ``|M|^2_nubar(s) = |M|^2_nu(-s)``, the same dsigma/dt and the opposite
+polarisation, ``P_Nbar = -P_vec`` (helicity -1/2 dominant far above threshold).  The Nbar
+decays with ``alpha = +1`` (:data:`ALPHA_NUBAR`; nubar_R and the photon back to back), so
+its photon density ``1 + P_Nbar.n = 1 - P_vec.n`` equals the neutrino beam's (the CP image
+of an event; the reflection in the scattering plane that completes it leaves the
+distribution unchanged since ``P_y = 0``).  A Majorana N made by a nubar beam has ``-P_vec``
+and decays to nu gamma / nubar gamma half each, ``alpha = -1 / +1``.
+``tests/processes/test_dipole_antineutrino.py`` checks each statement with explicit ``v``
+spinors.
+
 Decay N -> nu gamma
 -------------------
 ``Gamma(N -> nu_alpha gamma) = d^2 m^3/(4 pi)`` for a Dirac N (massless nu), twice that for

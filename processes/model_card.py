@@ -101,6 +101,14 @@ class PhysicsConfig:
                             choices=("pauli", "free", "paper"))
     decay_correlations: str = spec("full", "spin correlations in the decay chain",
                                  choices=("full", "isotropic"))
+    nu5_spin: str = spec(
+        "exact",
+        "spin state of the produced nu5 in its decay: exact = the polarisation vector from "
+        "the production amplitude at the event's (E_nu, t) (longitudinal and transverse; "
+        "near threshold the nu5 is not purely helicity -1/2); helicity = pure helicity -1/2 "
+        "(+1/2 for the antiparticle of a numubar beam), the behaviour of releases before "
+        "it, bit for bit",
+        choices=("exact", "helicity"))
     visible_modes: str = spec(
         "all",
         "nu5 decay modes that give the visible e+e- pair: all = nu5 -> nu4 Z' -> nu4 e+e- "

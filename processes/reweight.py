@@ -12,9 +12,12 @@ every four-momentum of an event depend on the masses only; the couplings enter t
 * the decay density ``D`` of the event's decay configuration (its nu5 decay mode, its
   angles and pair mass, its nu4 decay mode), recomputed from the event's lab four-momenta
   with the polarised decay ``|M|^2`` of
-  :func:`zpgen.processes.decay_kernels.msq_nu5_to_nu4_ff`, which is Lorentz invariant:
-  the spin four-vector of a nu5 of helicity -1/2 along its lab flight direction is
-  ``s = -(|p|/m, E p/(|p| m))``.
+  :func:`zpgen.processes.decay_kernels.msq_nu5_to_nu4_ff`, which is Lorentz invariant,
+  with the nu5's spin four-vector at each card (:func:`_event_spin`): ``P_x s_x + P_z s_z``
+  from :func:`zpgen.processes.xsec.nu5_polarisation` at the event's ``(E_nu, t)`` with
+  ``physics.nu5_spin = "exact"`` (it moves with g_p/g_n on nucleons), or helicity -1/2,
+  ``s = -(|p|/m, E p/(|p| m))``; a numubar event's f and fbar rows are exchanged first
+  (the CP image the generator evaluated).
 
 ``p`` is the probability with which the generator *chose* the event's discrete decay
 modes (nu5 mode A or B, the nu4's Z' mode); it belongs to the sampling, not to the physics,
@@ -102,21 +105,27 @@ _C_CM_NS = constants.C_LIGHT_CM_S * 1e-9
 
 
 # ----------------------------------------------------------------------------- kernels
-@nb.njit(nb.void(_V4, _F8, _F8, _V4), **_OPTS)
-def _helicity_spin(p: FloatArray, m: float, spin: float, out: FloatArray) -> None:
-    """Lab spin four-vector of a particle of helicity ``spin/2`` along its momentum."""
+@nb.njit(nb.void(_V4, _F8, _F8, _F8, _V4), **_OPTS)
+def _spin_vector(p: FloatArray, m: float, sx: float, sz: float, out: FloatArray) -> None:
+    """Lab spin four-vector of a particle of momentum ``p`` whose polarisation has the
+    components ``(sx, 0, sz)`` in its helicity frame (z along ``p``, x = e_Theta as in
+    :func:`zpgen.kinematics.rotate_from_axis`): ``sz s_z + sx s_x`` with
+    ``s_z = (|p|, E phat)/m`` and ``s_x = (0, e_Theta)`` (unchanged by the boost along p)."""
     pabs = math.sqrt(p[1] * p[1] + p[2] * p[2] + p[3] * p[3])
     if pabs <= 0.0:
         out[0] = 0.0
-        out[1] = 0.0
+        out[1] = sx
         out[2] = 0.0
-        out[3] = spin
+        out[3] = sz
         return
-    out[0] = spin * pabs / m
-    scale = spin * p[0] / (m * pabs)
-    out[1] = scale * p[1]
-    out[2] = scale * p[2]
-    out[3] = scale * p[3]
+    ux, uy, uz = p[1] / pabs, p[2] / pabs, p[3] / pabs
+    st = math.sqrt(ux * ux + uy * uy)
+    cp, sp = (ux / st, uy / st) if st > 0.0 else (1.0, 0.0)
+    scale = sz * p[0] / m
+    out[0] = sz * pabs / m
+    out[1] = scale * ux + sx * uz * cp
+    out[2] = scale * uy + sx * uz * sp
+    out[3] = scale * uz - sx * st
 
 
 @nb.njit(_F8(_F8, _REC, _M4), **_OPTS)
@@ -131,7 +140,7 @@ def _offshell_isotropic(m2: float, d: Any, W: FloatArray) -> float:
     amp = 0.0
     for k in range(3):
         dc.chain_momenta(m, dc.Angles(0.0, 0.0, _GL3_X[k], 0.0), W)
-        amp += 0.5 * _GL3_W[k] * dc.chain_msq(W, m, 0.0, c)
+        amp += 0.5 * _GL3_W[k] * dc.chain_msq(W, m, 0.0, 0.0, c)
     return amp
 
 
@@ -142,11 +151,13 @@ def decay_density(P: FloatArray, mode_b: bool, pdg_f: int, d: Any, s5: FloatArra
     docstring), from its lab momenta ``P`` (slots of ``zpgen.processes.dark_neutrino``).
 
     ``mode_b``: the nu5 decayed to nu_light Z'; ``pdg_f``: pdg of slot 10 (the f of the
-    nu4's Z' decay), 0 without a nu4 decay in the record.  ``s5``, ``zero`` (4,) and ``W``
-    (6, 4) are scratch arrays (``zero`` all zeros: the unpolarised nu4).
+    nu4's Z' decay), 0 without a nu4 decay in the record.  ``s5`` is the nu5's lab spin
+    four-vector at these couplings (:func:`_spin_vector`); ``zero`` (4,) and ``W`` (6, 4)
+    are scratch arrays (``zero`` all zeros: the unpolarised nu4).  An antineutrino event
+    comes with the f and fbar rows of ``P`` already exchanged (as the generator evaluated
+    it: ``decay_chain``, "Antineutrino beams").
     """
     p5 = P[dc.S_NU5]
-    _helicity_spin(p5, d.m5, 0.0 if d.isotropic else d.spin, s5)
     if mode_b:
         if d.isotropic or d.br_b == 0.0:
             return d.br_b
@@ -226,7 +237,7 @@ def move_decay_vertices(starts: IntArray, counts: IntArray, pdg: npt.NDArray[np.
         n = counts[i]
         if n <= dc.S_EP:
             continue
-        mode_b = pdg[s0 + dc.S_NU4] != _PDG_NU4
+        mode_b = abs(pdg[s0 + dc.S_NU4]) != _PDG_NU4
         dL = (scale[0] - 1.0) * flights[dc.F_NU5, i]
         flights[dc.F_NU5, i] += dL
         _shift(s0 + dc.S_NU4, s0 + n, s0 + dc.S_NU5, dL, E, px, py, pz, x, y, z, t)
@@ -243,6 +254,28 @@ def move_decay_vertices(starts: IntArray, counts: IntArray, pdg: npt.NDArray[np.
             flights[dc.F_ZP2, i] += dL
             _shift(s0 + dc.S_F, s0 + dc.S_FB + 1, s0 + dc.S_ZP2, dL, E, px, py, pz, x, y, z,
                    t)
+
+
+@nb.njit(nb.void(_M4, nb.int64, nb.int64), **_OPTS)
+def _swap_rows(P: FloatArray, a: int, b: int) -> None:
+    for j in range(4):
+        P[a, j], P[b, j] = P[b, j], P[a, j]
+
+
+@nb.njit(nb.void(_F8, _F8, _V4, _REC, _V4, _V4), **_OPTS)
+def _event_spin(E_nu: float, t: float, cp: FloatArray, d: Any, p5: FloatArray,
+                out: FloatArray) -> None:
+    """The nu5's lab spin four-vector of an event at the couplings of ``cp`` and ``d``: the
+    production polarisation (:func:`zpgen.processes.xsec.nu5_polarisation`, which depends on
+    the target's F1/F2 mix, hence on g_p and g_n) with ``nu5_spin = "exact"``, helicity
+    ``d.spin/2`` otherwise, none with isotropic decays."""
+    sx, sz = 0.0, 0.0
+    if not d.isotropic:
+        if d.exact_spin:
+            sx, sz = xsec.nu5_polarisation(E_nu, t, cp)
+        else:
+            sz = d.spin
+    _spin_vector(p5, d.m5, sx, sz, out)
 
 
 _SIG_FACTORS = nb.void(nb.int64[::1], _V4, _V4, nb.int64[::1], nb.int64[::1],
@@ -283,15 +316,20 @@ def reweight_factors(channel: IntArray, E_nu: FloatArray, t: FloatArray, starts:
             P[s, 1] = px[row]
             P[s, 2] = py[row]
             P[s, 3] = pz[row]
-        mode_b = pdg[starts[i] + dc.S_NU4] != _PDG_NU4
+        if pdg[starts[i] + dc.S_BEAM] < 0:  # antineutrino beam: f <-> fbar (CP)
+            _swap_rows(P, dc.S_EM, dc.S_EP)
+            _swap_rows(P, dc.S_F, dc.S_FB)
+        mode_b = abs(pdg[starts[i] + dc.S_NU4]) != _PDG_NU4
         pdg_f = 0
         if not mode_b and n > dc.S_FB:
-            pdg_f = pdg[starts[i] + dc.S_F]
+            pdg_f = abs(pdg[starts[i] + dc.S_F])
+        _event_spin(E_nu[i], t[i], cp_old[ch], do, P[dc.S_NU5], s5)
         dens_old = decay_density(P, mode_b, pdg_f, do, s5, zero, W)
         if not dens_old > 0.0:
             out[i] = 0.0
             continue
         r = xsec.dsigma_dt(E_nu[i], t[i], cp_new[ch]) / sig_old
+        _event_spin(E_nu[i], t[i], cp_new[ch], dn, P[dc.S_NU5], s5)
         r *= decay_density(P, mode_b, pdg_f, dn, s5, zero, W) / dens_old
         out[i] = r
 

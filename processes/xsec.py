@@ -11,6 +11,41 @@ PHYSICS.md, "Matrix elements and cross section".  With ``s - u = 4 M E_nu + t - 
 * spin-0 nucleus: ``|M|^2 = G^2 Q^2 F^2/(t - M_Z'^2)^2 [(s-u)^2 - (4M^2 - t)(m5^2 - t)]``
 * ``dsigma/dt = |M|^2/(64 pi M^2 E_nu^2)``, converted to cm^2/GeV^2.
 
+Spin state of nu5
+-----------------
+With the nu5 spin projector ``u ubar -> (k'slash + m5)(1 + gamma5 sslash)/2`` (``s.k' = 0``,
+``s`` the rest-frame spin along a unit vector) the left-handed vertex
+``ubar(k') gamma^mu P_L u(k)`` keeps only the odd part of the projector, and
+``P_L gamma5 = -P_L`` turns it into ``(k'slash - m5 sslash)/2``: the polarised |M|^2 is the
+spin-summed one with the lepton tensor ``2 S(k', k)`` replaced by ``S(a, k)``, ``a = k' - m5 s``
+(``S(x,y)^{mu nu} = x^mu y^nu + x^nu y^mu - g^{mu nu} x.y``; the epsilon part of the lepton
+tensor meets a symmetric hadron tensor, the target current being a vector).  Contracting
+``S(a, k)`` with the nucleon tensor ``H = C_P P P + G_M^2 (t g - q q)`` (``P = p + p'``,
+``C_P = F1^2 + tau F2^2``, ``G_M = F1 + F2``; spin 0: ``C_P = (Q F)^2``, ``G_M = 0``) gives
+
+    |M|^2(s) = G^2/(t - M_Z'^2)^2 (1/2) [T0 + s.W],
+    T0 = C_P [S^2 - (4M^2 - t)(m5^2 - t)] - G_M^2 (m5^2 - t)(m5^2 + 2t)   (the brace above)
+    W  = 2 m5 [(4M^2 - t) C_P + (2t - m5^2) G_M^2] k - 2 m5 S C_P P,
+
+``S = s - u``.  The nu5 rest-frame polarisation is ``P_i = s_i.W / T0`` for the four-vector
+``s_i`` of a unit spin along axis i (the density matrix is ``(1 + P.sigma)/2``).
+:func:`nu5_polarisation` gives it in the helicity frame of :mod:`decay_chain` (z along the
+nu5 lab momentum, x = e_Theta in the plane of the beam and the nu5, away from the beam):
+with ``s_z = (|p5|, E5 p5hat)/m5`` and ``s_x = (0, e_Theta)``, ``k.s_z = E_nu(|p5| - E5
+cos Theta)/m5``, ``P.s_z = 2 M |p5|/m5 + k.s_z``, ``k.s_x = P.s_x = E_nu sin Theta``, and
+``W.s_y = 0`` (no polarisation normal to the scattering plane at tree level).  Far above
+threshold ``P -> (0, 0, -1)`` (helicity -1/2); near it the +1/2 share grows and a transverse
+component appears.  Nuclear form factors, Pauli blocking and overall couplings cancel in P;
+the ratio of F1 and F2 does not (a change of g_p/g_n changes P on nucleons).
+
+Antineutrinos (the CP conjugate, ``nubar_mu T -> nu5bar T``): the amplitude
+``vbar(k) gamma^mu P_L v(k')`` with ``v vbar = (k'slash - m5)(1 + gamma5 sslash)/2`` gives
+the lepton tensor ``S(k, b)`` with ``b = k' + m5 s`` and the opposite sign of its epsilon part,
+which a vector target current does not see: ``|M|^2_nubar(s) = |M|^2_nu(-s)``, the same
+dsigma/dt and the opposite polarisation, ``P_nubar = -P`` (helicity +1/2 dominant).  An
+axial coupling to the target would add a V x A term of opposite sign for nu and nubar; the
+model has none.
+
 A channel is described by a small float64 parameter vector (built by
 :func:`channel_params`) so that one compiled kernel serves every channel.  The coupling
 of the target is folded into the form factors: for a nucleon ``F_i = (g_p - g_n) F_i^em +
@@ -60,6 +95,7 @@ __all__ = [
     "dsigma_dt_array",
     "msq_nucleon",
     "msq_spin0",
+    "nu5_polarisation",
     "nucleon_f1_f2",
     "sigma",
     "sigma_array",
@@ -228,6 +264,46 @@ def msq(E_nu: float, t: float, params: FloatArray) -> float:
         if params[I_PAULI] > 0.5:
             value *= pauli_factor(q3, params[I_KF])
     return value * params[I_SCALE]
+
+
+@nb.njit(nb.types.UniTuple(nb.float64, 2)(nb.float64, nb.float64, nb.float64[::1]),
+         **_OPTS)
+def nu5_polarisation(E_nu: float, t: float, params: FloatArray) -> tuple[float, float]:
+    """Polarisation ``(P_x, P_z)`` of the nu5 made by a left-handed nu_mu at ``(E_nu, t)``.
+
+    Components in the nu5 helicity frame (module docstring, "Spin state of nu5": z along
+    the nu5 lab momentum, x in the plane of the beam and the nu5, pointing away from the
+    beam; ``P_y = 0``).  ``P_z = -1`` is pure helicity -1/2.  ``|P| <= 1`` (clipped against
+    rounding); ``(0, -1)`` where the |M|^2 vanishes or outside the physical region.
+    """
+    M = params[I_M]
+    m5 = params[I_M5]
+    if int(params[I_KIND]) == 0:
+        cp, gm2 = 1.0, 0.0  # (Q F)^2 cancels in P
+    else:
+        F1, F2 = nucleon_f1_f2(t, params)
+        cp = F1 * F1 - t / (4.0 * M * M) * F2 * F2
+        gm2 = (F1 + F2) * (F1 + F2)
+    m52 = m5 * m5
+    S = 4.0 * M * E_nu + t - m52
+    T0 = cp * (S * S - (4.0 * M * M - t) * (m52 - t)) - gm2 * (m52 - t) * (m52 + 2.0 * t)
+    E5 = E_nu + t / (2.0 * M)
+    p2 = E5 * E5 - m52
+    if not (T0 > 0.0 and p2 > 0.0):
+        return 0.0, -1.0
+    p = math.sqrt(p2)
+    cos = min(max((E5 - (m52 - t) / (2.0 * E_nu)) / p, -1.0), 1.0)
+    sin = math.sqrt(max(1.0 - cos * cos, 0.0))
+    c_k = 2.0 * m5 * ((4.0 * M * M - t) * cp + (2.0 * t - m52) * gm2)
+    c_P = -2.0 * m5 * S * cp
+    k_sz = E_nu * (p - E5 * cos) / m5
+    pz = (c_k * k_sz + c_P * (2.0 * M * p / m5 + k_sz)) / T0
+    px = (c_k + c_P) * E_nu * sin / T0
+    norm = math.sqrt(px * px + pz * pz)
+    if norm > 1.0:
+        px /= norm
+        pz /= norm
+    return px, pz
 
 
 @nb.njit(nb.float64(nb.float64, nb.float64, nb.float64[::1]), **_OPTS)

@@ -337,9 +337,17 @@ def card_process(text: str | None = None, overrides: list[str] | tuple[str, ...]
     return str(_build(ProcessConfig, data.get("process", {}), "process").name)
 
 
+def _shipped_presets() -> tuple[str, ...]:
+    """``default``, ``paper``, then every other ``zpgen/presets/<name>.toml`` by name."""
+    folder = resources.files("zpgen").joinpath("presets")
+    names = sorted(f.name[:-len(".toml")] for f in folder.iterdir()
+                   if f.name.endswith(".toml"))
+    return ("default", *sorted(names, key=lambda n: (n != "paper", n)))
+
+
 #: Cards shipped with zpgen (``zpgen card --preset NAME``): ``default`` is the built-in
-#: default card, the others are ``zpgen/presets/<name>.toml``.
-PRESETS = ("default", "paper", "microboone", "sbnd", "icarus")
+#: default card, the others are ``zpgen/presets/<name>.toml`` (found in that folder).
+PRESETS = _shipped_presets()
 
 
 def preset_text(name: str) -> str:

@@ -305,7 +305,7 @@ def check_beam_flavour(process: Any, flux: Any) -> None:
     """Refuse a flux whose flavour the process does not model.
 
     A process declares the beam flavours it models in ``beam_flavours`` (the
-    ``dark_neutrino`` process: ``("numu",)``); without the attribute every flavour is
+    ``dark_neutrino`` process: ``("numu", "numubar")``); without the attribute every flavour is
     accepted.  Raises :class:`zpgen.card.CardError` naming ``flux.flavour``.
     """
     from .card import CardError
@@ -315,9 +315,9 @@ def check_beam_flavour(process: Any, flux: Any) -> None:
     if supported and flavour not in supported:
         raise CardError(f"flux.flavour: {flavour!r} is not modelled by the "
                         f"{getattr(process, 'name', 'selected')} process, which takes a "
-                        f"{' or '.join(supported)} beam only (its couplings, helicities and "
-                        f"beam PDG id are those of {supported[0]}); use flux.flavour = "
-                        f"{supported[0]!r}")
+                        f"{' or '.join(supported)} beam only (its couplings are those of "
+                        f"that flavour); use flux.flavour = "
+                        f"{' or '.join(repr(f) for f in supported)}")
 
 
 def channel_targets(process: Process, detector: Detector

@@ -51,3 +51,14 @@ def test_bench_generate_prints_rates_ess_and_memory(capsys):
     for phrase in ("warm start", "fresh process to first event", "kernel path", "events/s",
                    "ESS/N", "bytes/event"):
         assert phrase in out, phrase
+
+
+@pytest.mark.slow
+def test_bench_generate_spin_cost_prints_both_settings(capsys):
+    out = run_bench(capsys, str(BENCH / "bench_generate.py"), "--spin-cost", "--events",
+                    "40000", "--repeats", "1")
+    figures = json.loads(out[out.index("{"):])
+    assert "stream/e2e" in figures and "C12_coherent/fill" in figures
+    for v in figures.values():
+        assert v["exact"] > 0 and v["helicity"] > 0
+        assert v["ratio"] == pytest.approx(v["exact"] / v["helicity"])

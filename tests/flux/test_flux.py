@@ -145,6 +145,30 @@ def test_tabulated_edges_per_bin_in_mev_preserves_integral(tmp_path):
         (2e-12 * 0.05 + 1e-12 * 0.2 + 0.5e-12 * 0.65) / 3.5e-12, rel=1e-12)
 
 
+def test_shipped_antineutrino_mode_table_equals_official_release(miniboone_data):
+    """mode = antineutrino: MiniBooNE's reversed-horn release (per 50 MeV) to the digit."""
+    table = np.loadtxt(miniboone_data / "flux" / "MiniBooNE_nubar_mode_flux.dat", comments="#")
+    for column, flavour in enumerate(("numu", "numubar", "nue", "nuebar"), start=2):
+        flux = MiniBooNEBNBFlux(flavour, mode="antineutrino")
+        assert flux.pdg == FLAVOUR_PDG[flavour]
+        np.testing.assert_allclose(flux.edges[:-1], table[:, 0], atol=1e-9)
+        np.testing.assert_allclose(flux.density * 0.050, table[:, column], rtol=1e-6,
+                                   atol=1e-6 * table[:, column].max())
+    # PRD 79 072002, antineutrino mode: numubar <E> ~ 0.66 GeV; wrong-sign numu ~ 16 %
+    nubar = MiniBooNEBNBFlux(mode="antineutrino")
+    assert nubar.flavour == "numubar"
+    assert nubar.mean_energy() == pytest.approx(0.664, abs=0.005)
+    wrong = MiniBooNEBNBFlux("numu", mode="antineutrino").integral()
+    assert wrong / (wrong + nubar.integral()) == pytest.approx(0.156, abs=0.01)
+
+
+def test_miniboone_mode_card_option(tmp_path):
+    flux = load_plugin("flux", "miniboone_bnb").from_options({"mode": "antineutrino"})
+    assert (flux.flavour, flux.pdg) == ("numubar", -14)
+    with pytest.raises(CardError, match="mode"):
+        load_plugin("flux", "miniboone_bnb").from_options({"mode": "reverse"})
+
+
 def test_tabulated_reads_the_official_release_like_the_shipped_table(miniboone_data):
     path = miniboone_data / "flux" / "MiniBooNE_nu_mode_flux.dat"
     per_50 = TabulatedFlux.from_options({"path": str(path), "energy_unit": "GeV",

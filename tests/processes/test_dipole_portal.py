@@ -111,10 +111,10 @@ def test_bad_input_on_the_command_line_is_one_line_before_any_work(tmp_path, cap
         (["--set", "model.d=-1e-6"], "model.d: must be > 0.0 GeV^-1, got -1e-06"),
         (["--set", "flux.flavour=\"nue\""],
          "flux.flavour: 'nue' is not modelled by the dipole_portal process, which takes a "
-         "numu beam only"),
+         "numu or numubar beam only"),
         (["--set", "model.flavour=\"e\""],
          "flux.flavour: 'numu' is not modelled by the dipole_portal process, which takes a "
-         "nue beam only"),
+         "nue or nuebar beam only"),
     ]
     for sets, message in cases:
         assert main(["generate", str(path), "-q", "-o", str(out), *sets]) == 2

@@ -381,7 +381,7 @@ class NuHepMCWriter(AtomicWriter):
         # pyhepmc cannot build an empty VectorIntAttribute; "" serialises identically
         at["NuHepMC.AdditionalParticleNumbers"] = extra if extra else ""
         for p in extra:
-            info = declared.get(p, {})
+            info = declared.get(p) or _antiparticle_info(declared.get(-p))
             at[f"NuHepMC.AdditionalParticleNumber[{p}].Name"] = str(
                 info.get("name", f"zpgen_{p}"))
             at[f"NuHepMC.AdditionalParticleInfo[{p}].Description"] = str(
@@ -550,6 +550,21 @@ def _unescape(s: str) -> str:
             out.append(s[i])
             i += 1
     return "".join(out)
+
+
+def _antiparticle_info(info: dict[str, Any] | None) -> dict[str, Any]:
+    """The declared properties of a particle, restated for its antiparticle (a negative PDG
+    number the process writes for an antineutrino beam's Dirac states): name + "bar", the
+    same mass, width and spin, the opposite charge; ``{}`` without a declaration."""
+    if not info:
+        return {}
+    out = dict(info)
+    out["name"] = f"{info.get('name', 'particle')}bar"
+    out["description"] = f"antiparticle of {info.get('name', 'the particle')}: " + str(
+        info.get("description", ""))
+    if "charge" in info:
+        out["charge"] = -float(info["charge"])
+    return out
 
 
 @functools.lru_cache(maxsize=4096)
