@@ -85,6 +85,7 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
         stream = generate(card, chunk_size=chunk_size,
                           detector=detector, progress=progress, job_index=job_index,
                           n_jobs=n_jobs, grid=grid, threads=threads, unweighted=unweighted,
+                          writer_thread=writer_thread,
                           **(adapt or {}))
         stream.engine.prepare()
     except (GenerationError, GridError) as exc:

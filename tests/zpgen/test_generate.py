@@ -268,3 +268,21 @@ def test_E_nu_distribution_matches_flux_times_sigma(channel):
     chi2 = float(np.sum((observed - expected) ** 2 / variance))
     p_value = stats.chi2.sf(chi2, len(expected))
     assert p_value > 1e-3, (chi2, observed / expected)
+
+
+def test_default_threads_leave_the_writer_thread_a_core(monkeypatch):
+    """With a writer thread alongside, the default event threads are the cores less one (at
+    least one); the adaptation and runs without a writer thread use every core; an
+    explicit count is kept."""
+    from zpgen import generate as generation
+    from zpgen.card import parse_card
+
+    card = parse_card()
+    for cores in (1, 2, 8):
+        monkeypatch.setattr(generation, "default_threads", lambda cores=cores: cores)
+        with_writer = generation.EventGenerator(card, n_events=10, writer_thread=True)
+        assert (with_writer.threads, with_writer.adapt_threads) == (max(1, cores - 1), cores)
+        alone = generation.EventGenerator(card, n_events=10)
+        assert (alone.threads, alone.adapt_threads) == (cores, cores)
+        explicit = generation.EventGenerator(card, n_events=10, threads=3, writer_thread=True)
+        assert (explicit.threads, explicit.adapt_threads) == (3, 3)

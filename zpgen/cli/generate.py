@@ -202,7 +202,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="number of jobs of the array (checks 0 <= J < K; recorded for "
                              "zpgen merge)")
     parser.add_argument("--threads", type=int, metavar="N",
-                        help="worker threads of the event kernels (default: all cores)")
+                        help="worker threads of the event kernels (default: all cores, "
+                             "less the one the writer thread uses; the adaptation uses all)")
     add_adapt_arguments(parser)
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, metavar="N",
                         help="events per chunk held in memory (default %(default)s)")
