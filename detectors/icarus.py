@@ -2,9 +2,10 @@
 
 Geometry: two identical modules (cryostats) side by side, each with two TPCs sharing a
 central cathode, 1.5 m drift each; an active volume per TPC of 1.5 m (x, drift) x 3.16 m
-(y) x 17.95 m (z, beam) and 476 t of active argon in all (S. Amerio et al., Nucl. Instrum.
-Meth. A 527 (2004) 329; ICARUS collaboration, Eur. Phys. J. C 83 (2023) 467,
-arXiv:2301.08634; SBN proposal, arXiv:1503.01520); at 1.3954 g/cm^3 the four TPCs hold
+(y) x 17.95 m (z, beam) and 476 t of active argon in all (ICARUS collaboration, Eur.
+Phys. J. C 83 (2023) 467, arXiv:2301.08634, "476 tons"; the 2004 description, S. Amerio et
+al., Nucl. Instrum. Meth. A 527 (2004) 329, speaks of "about 500 tons" of imaging mass;
+SBN proposal, arXiv:1503.01520); at 1.3954 g/cm^3 the four TPCs hold
 474.9 t.  Each module is one 3.0 m wide box here (the cathode's thickness neglected); the
 module centres are 4.2 m apart in x (zpgen's placement of the two cryostats: it moves
 vertices and decay points, not the number of targets).

@@ -31,11 +31,12 @@ _common``).  Each is smeared as in the ``miniboone`` detector
 (``zpgen.detectors.miniboone.smear_leptons``):
 
 * energy: ``sigma_E / E = energy_stochastic / sqrt(E/GeV) (+) energy_constant``, default
-  3 % / sqrt(E) (+) 1 %: the electromagnetic-shower resolution of the ICARUS T600
-  (S. Amerio et al., Nucl. Instrum. Meth. A 527 (2004) 329; C. Rubbia et al., JINST 6
-  (2011) P07011).  It is the calorimetric resolution of contained showers; automated
-  reconstruction (MicroBooNE's pi0 showers, JINST 15 (2020) P02007, arXiv:1910.02166)
-  is coarser: raise ``energy_stochastic`` to model it.
+  3 % / sqrt(E) (+) 1 %: the electromagnetic-shower resolution usually quoted for the
+  ICARUS T600 (S. Amerio et al., Nucl. Instrum. Meth. A 527 (2004) 329; C. Rubbia et
+  al., JINST 6 (2011) P07011; the figure was not re-checked against those texts for this
+  release: their abstracts do not give it).  It is the calorimetric resolution of
+  contained showers; automated reconstruction (MicroBooNE's pi0 showers, JINST 15 (2020)
+  P02007, arXiv:1910.02166) is coarser: raise ``energy_stochastic`` to model it.
 * direction: a polar angle drawn from a Rayleigh distribution of scale
   ``angle_resolution_deg`` (each projected angle Gaussian with that sigma), default 3 deg:
   zpgen's choice (the scale of LArTPC shower directions, whose first centimetres are

@@ -1,13 +1,15 @@
 """``microboone``: the MicroBooNE liquid-argon TPC on the Booster beam, 470 m from the target.
 
 Geometry: one TPC, active volume 2.56 m (x, drift) x 2.33 m (y, vertical) x 10.37 m (z,
-beam), "85 tonnes" of active argon (R. Acciarri et al., "Design and construction of the
-MicroBooNE detector", JINST 12 (2017) P02017, arXiv:1612.05824); at 1.3954 g/cm^3 the box
+beam), 85 t of active argon (the figure MicroBooNE's analyses quote, e.g. Phys. Rev. D 99
+(2019) "an 85 ton active mass"; detector: R. Acciarri et al., "Design and construction of
+the MicroBooNE detector", JINST 12 (2017) P02017, arXiv:1612.05824); at 1.3954 g/cm^3 the box
 holds 86.3 t.  Baseline 470 m (the same paper; SBN proposal, arXiv:1503.01520).
 
 Exposure: 6.86e20 POT, the BNB neutrino-mode data of Runs 1-3 of MicroBooNE's Pandora
 search for the MiniBooNE low-energy excess (arXiv:2110.14065, whose abstract states "6.86
-x 10^20 protons on target"; DarkNews' ``microboone.txt`` rounds it to 6.8e20).  Its
+x 10^20 protons on target"; DarkNews' ``microboone.txt`` uses 6.8e20, citing the Wire-Cell analysis
+arXiv:2110.13978).  Its
 five-year data set is 1.11e21 POT (MicroBooNE's 2024 electron-neutrino letter, HEPData);
 set ``detector.pot`` for another data set.
 
