@@ -243,6 +243,10 @@ class AtomicWriter:
     suffixes: tuple[str, ...] = ()
     #: Other names ``--format`` accepts for this writer.
     aliases: tuple[str, ...] = ()
+    #: Largest slice of a chunk given to ``_write`` at once (None: the whole chunk).  The
+    #: text writers build every line of a slice in memory (about 24 kB per event with
+    #: its intermediates): slicing bounds that, with the same bytes written.
+    max_write_events: int | None = None
 
     # -- reading back (zpgen info, merge, compare) ---------------------------------------
     @classmethod
@@ -306,7 +310,12 @@ class AtomicWriter:
                               f"first chunk's {self.columns}")
         if len(chunk) == 0:
             return
-        self._write(chunk)
+        step = self.max_write_events
+        if step is None or len(chunk) <= step:
+            self._write(chunk)
+        else:
+            for lo in range(0, len(chunk), step):
+                self._write(chunk[lo:lo + step])
         w = ak.to_numpy(chunk["w"]).astype(np.float64)
         self.n_written += len(chunk)
         self.sum_w += float(np.sum(w))

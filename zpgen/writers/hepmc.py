@@ -154,6 +154,9 @@ class NuHepMCWriter(AtomicWriter):
 
     name = "hepmc3"
     suffixes = (".hepmc3", ".hepmc")
+    #: lines built 4096 events at a time (AtomicWriter.max_write_events): peak RSS of a
+    #: run 549 MB instead of 906 MB with 20000-event chunks, and faster (issue 14)
+    max_write_events = 4096
     aliases = ("hepmc", "nuhepmc")
 
     def __init__(self, event_columns: bool = True) -> None:

@@ -123,6 +123,8 @@ class LHEWriter(AtomicWriter):
 
     name = "lhe"
     suffixes = (".lhe",)
+    #: lines built 4096 events at a time (AtomicWriter.max_write_events), as NuHepMC
+    max_write_events = 4096
 
     def __init__(self) -> None:
         super().__init__()
