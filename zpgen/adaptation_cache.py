@@ -40,8 +40,8 @@ from typing import Any
 from . import __version__
 from .gridpack import FORMAT_VERSION, Grid, GridError, card_hash, load_grid, save_grid
 
-__all__ = ["ENV", "MAX_ENTRIES", "cache_directory", "cache_key", "entry_path", "lookup", "prune",
-           "store"]
+__all__ = ["ENV", "MAX_ENTRIES", "cache_directory", "cache_key", "clear", "entries", "entry_path",
+           "lookup", "prune", "store"]
 
 #: Environment variable naming the cache directory (``off`` or ``0``: no cache).
 ENV = "ZPGEN_CACHE"
@@ -113,21 +113,31 @@ def store(directory: Path, key: str, card: Any, engine: Any) -> Path | None:
     return path
 
 
+def entries(directory: Path) -> list[Path]:
+    """The cached grids in ``directory``, most recently used first: regular files named
+    ``adapt-<32 hex>.zpg`` only (never a link, a directory or another file)."""
+    try:
+        found = [p for p in directory.iterdir()
+                 if _NAME.match(p.name) and p.is_file() and not p.is_symlink()]
+    except OSError:
+        return []
+    found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    return found
+
+
+def clear(directory: Path) -> list[Path]:
+    """Delete every cached grid in ``directory`` (:func:`entries`); returns the deleted."""
+    return prune(directory, keep=0)
+
+
 def prune(directory: Path, keep: int = MAX_ENTRIES) -> list[Path]:
     """Delete the least recently used cached grids beyond ``keep``; returns the deleted.
 
     Only regular files named ``adapt-<32 hex>.zpg`` are considered (never a link, a
     directory or anything else in the directory)."""
-    try:
-        entries = [p for p in directory.iterdir()
-                   if _NAME.match(p.name) and p.is_file() and not p.is_symlink()]
-    except OSError:
-        return []
-    if len(entries) <= keep:
-        return []
-    entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    found = entries(directory)
     deleted = []
-    for p in entries[keep:]:
+    for p in found[keep:]:
         try:
             p.unlink()
             deleted.append(p)

@@ -4,6 +4,7 @@ adapted; anything that does not match or does not read is ignored and replaced."
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -134,3 +135,30 @@ def test_prune_keeps_the_most_recent_and_touches_nothing_else(tmp_path: Path) ->
     assert sorted(p.name for p in deleted) == sorted(names[4:])
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted([*names[:4], "notes.txt", "adapt-short.zpg", f"adapt-{99:032x}.zpg"])
+
+
+def test_zpgen_cache_shows_and_clears_only_its_grids(cache: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+    entry = Path(_generate(tmp_path / "a.root")["adaptation_cache"]["path"])
+    (cache / "notes.txt").write_text("mine\n")
+    capsys.readouterr()
+    assert main(["cache", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["directory"] == str(cache) and doc["enabled"] is True
+    assert [e["path"] for e in doc["entries"]] == [str(entry)]
+    assert doc["total_bytes"] == entry.stat().st_size > 0
+    assert main(["cache"]) == 0
+    assert str(entry) in capsys.readouterr().out
+    assert main(["cache", "clear"]) == 0
+    assert not entry.exists() and (cache / "notes.txt").read_text() == "mine\n"
+    assert _generate(tmp_path / "b.root")["adaptation_cache"]["hit"] is False
+
+
+def test_zpgen_cache_when_switched_off(monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv(adaptation_cache.ENV, "off")
+    assert main(["cache", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"directory": None, "enabled": False,
+                                                    "entries": []}
+    assert main(["cache", "clear"]) == 0
