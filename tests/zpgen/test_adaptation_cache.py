@@ -162,3 +162,21 @@ def test_zpgen_cache_when_switched_off(monkeypatch: pytest.MonkeyPatch,
     assert json.loads(capsys.readouterr().out) == {"directory": None, "enabled": False,
                                                     "entries": []}
     assert main(["cache", "clear"]) == 0
+
+
+def test_zpgen_info_says_where_the_maps_came_from(cache: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    _generate(tmp_path / "a.root")
+    _generate(tmp_path / "b.root")
+    grid = tmp_path / "g.zpg"
+    assert main(["adapt", "-o", str(grid), *FAST[:-1]]) == 0
+    _generate(tmp_path / "c.root", "--grid", str(grid))
+    capsys.readouterr()
+    lines = {}
+    for name in ("a", "b", "c"):
+        assert main(["info", str(tmp_path / f"{name}.root")]) == 0
+        lines[name] = [ln for ln in capsys.readouterr().out.splitlines()
+                       if ln.startswith("VEGAS maps")]
+    assert lines["a"] == ["VEGAS maps      adapted in the run"]
+    assert len(lines["b"]) == 1 and "from the adaptation cache" in lines["b"][0]
+    assert len(lines["c"]) == 1 and f"from the grid {grid}" in lines["c"][0]

@@ -86,6 +86,14 @@ def run(args: argparse.Namespace) -> int:
               f"{share:.6g} of the exposure (chain or merge all the job files)")
     if info.get("command"):
         print(f"command         {info['command']}")
+    grid, cache = info.get("grid"), info.get("adaptation_cache")
+    if isinstance(grid, dict) and grid.get("sha256"):
+        print(f"VEGAS maps      from the grid {grid.get('path')} ({str(grid['sha256'])[:12]})")
+    elif isinstance(cache, dict) and cache.get("hit"):
+        print(f"VEGAS maps      from the adaptation cache ({cache.get('key')}; the same as "
+              "adapting)")
+    elif "adaptation_cache" in info or "grid" in info:
+        print("VEGAS maps      adapted in the run")
     print(f"POT             {info.get('pot', '?')}")
     print(f"events          {wr.get('n_events', tot.get('n_events'))}")
     if share < 1.0 and "sum_w" in tot:
