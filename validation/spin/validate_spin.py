@@ -41,19 +41,17 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # the explicit-spinor helpers of the tests
     sys.path.insert(0, str(REPO))
 
-from scipy import integrate  # noqa: E402
 from zpgen.flux.monochromatic import MonochromaticFlux  # noqa: E402
-from zpgen.processes import dipole_xsec as dx  # noqa: E402
 from zpgen.processes import xsec  # noqa: E402
 from zpgen.processes.couplings import physical_couplings  # noqa: E402
 from zpgen.processes.dark_neutrino import DarkNeutrinoProcess  # noqa: E402
-from zpgen.processes.dipole_portal import DipolePortalProcess, channel_params  # noqa: E402
 from zpgen.processes.rate import rate_summary  # noqa: E402
 
 from tests.processes import test_nu5_spin as spinors  # noqa: E402
+from validation.dipole.validate_dipole import quadrature_events  # noqa: E402
 from zpgen.card import load_card, load_preset, parse_card  # noqa: E402
 from zpgen.generate import generate_array  # noqa: E402
-from zpgen.registry import channel_targets, load_plugin  # noqa: E402
+from zpgen.registry import load_plugin  # noqa: E402
 
 CHANNELS = ("C12_coherent", "H1_proton", "C12_proton")
 DE_MEV = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0)
@@ -225,20 +223,7 @@ def dipole_antineutrino_mode(n: int) -> dict[str, Any]:
                         ("numu_wrong_sign", ["flux.mode=antineutrino", "flux.flavour=numu",
                                              "detector.pot=11.27e20"])):
         card = parse_card(text, sets)
-        flux, det = _plugins(card)
-        process = DipolePortalProcess.from_card(card)
-        names, targets = channel_targets(process, det)
-        expected = 0.0
-        for name in names:
-            params = channel_params(name, card.model, card.physics)
-            e_th = dx.threshold(params[dx.I_M], params[dx.I_MN])
-            folded = 0.0
-            for lo, hi, phi in zip(flux.edges[:-1], flux.edges[1:], flux.density, strict=True):
-                lo = max(lo, e_th)
-                if hi > lo and phi > 0:
-                    folded += phi * integrate.quad(lambda e, p=params: dx.sigma(e, p), lo, hi,
-                                                   epsrel=1e-7)[0]
-            expected += det.pot * targets[name] * folded
+        expected = sum(quadrature_events(card).values())
         ev = generate_array(card, n_events=n, seed=9, **FAST_VEGAS)
         w = np.asarray(ev.w)
         out[label] = {"events_quadrature": expected, "events_generated": float(w.sum()),
