@@ -101,7 +101,7 @@ from . import decay_chain as dc
 from . import xsec
 from .couplings import PhysicalCouplings, chiral, physical_couplings
 from .model_card import CARD_SCHEMA, PhysicsConfig
-from .nuclei import NUCLEI, nucleus_pdg
+from .nuclei import NUCLEI, label, target_info
 from .widths import asymmetry, visible_branching_ratios, widths
 
 __all__ = [
@@ -137,33 +137,16 @@ _HELM_CITATIONS = ("10.1103/PhysRev.104.1466", "10.1016/S0927-6505(96)00047-3")
 def _channel_info(name: str) -> ChannelInfo:
     """What channel ``name`` scatters on, from the nuclear table (:mod:`processes.nuclei`)."""
     nucleus, kind = xsec.split_channel(name)
-    label = f"{nucleus.A}{nucleus.name.rstrip('0123456789')}"  # "12C"
+    citations: tuple[str, ...] = (PAPER_DOI,)
     if kind == "coherent":
-        return ChannelInfo(
-            name, nucleus=nucleus.name, target_pdg=nucleus.pdg, nucleus_pdg=nucleus.pdg,
-            nucleus_mass_GeV=nucleus.mass_GeV, targets_per_nucleus=1, bound=False,
-            remnant_pdg=0, process_id=PROCESS_IDS[name],
-            description=f"coherent on {label} (spin 0, Helm form factor): " + _PROCESS_TEXT,
-            citations=(PAPER_DOI, *_HELM_CITATIONS))
-    proton = kind == "proton"
-    if nucleus.A == 1:
-        return ChannelInfo(
-            name, nucleus=nucleus.name, target_pdg=2212, nucleus_pdg=nucleus.pdg,
-            nucleus_mass_GeV=nucleus.mass_GeV, targets_per_nucleus=1, bound=False,
-            remnant_pdg=0, process_id=PROCESS_IDS[name],
-            description="on the free proton of hydrogen: " + _PROCESS_TEXT,
-            citations=(PAPER_DOI,))
-    remnant = (nucleus_pdg(nucleus.Z - 1, nucleus.A - 1) if proton
-               else nucleus_pdg(nucleus.Z, nucleus.A - 1))
-    what = "proton" if proton else "neutron"
-    return ChannelInfo(
-        name, nucleus=nucleus.name, target_pdg=2212 if proton else 2112,
-        nucleus_pdg=nucleus.pdg, nucleus_mass_GeV=nucleus.mass_GeV,
-        targets_per_nucleus=nucleus.Z if proton else nucleus.N, bound=True,
-        remnant_pdg=remnant, process_id=PROCESS_IDS[name],
-        description=f"incoherent on a {what} bound in {label} (Pauli blocked): "
-                    + _PROCESS_TEXT,
-        citations=(PAPER_DOI,))
+        text = f"coherent on {label(nucleus)} (spin 0, Helm form factor): "
+        citations = (PAPER_DOI, *_HELM_CITATIONS)
+    elif nucleus.A == 1:
+        text = "on the free proton of hydrogen: "
+    else:
+        text = f"incoherent on a {kind} bound in {label(nucleus)} (Pauli blocked): "
+    return target_info(name, nucleus, kind, PROCESS_IDS[name], text + _PROCESS_TEXT,
+                       citations)
 
 
 #: What each channel of the nuclear table scatters on.

@@ -45,7 +45,7 @@ from . import dipole_xsec as dx
 from .charge_density import data_path, fourier_bessel_terms
 from .dipole_card import CARD_SCHEMA, FLAVOURS, DipoleModel, DipolePhysics
 from .form_factors import helm_radius
-from .nuclei import NUCLEI, nucleus_pdg
+from .nuclei import NUCLEI, label, target_info
 from .xsec import channels_of, split_channel
 
 __all__ = ["PDG_N", "PROCESS_IDS", "DipoleChannel", "DipolePortalProcess", "channel_info",
@@ -71,32 +71,16 @@ PROCESS_IDS: dict[str, int] = {
 def channel_info(name: str) -> ChannelInfo:
     """What channel ``name`` scatters on, from the nuclear table."""
     nucleus, kind = split_channel(name)
-    label = f"{nucleus.A}{nucleus.name.rstrip('0123456789')}"  # "12C"
+    citations: tuple[str, ...] = (MODEL_DOI,)
     if kind == "coherent":
-        return ChannelInfo(
-            name, nucleus=nucleus.name, target_pdg=nucleus.pdg, nucleus_pdg=nucleus.pdg,
-            nucleus_mass_GeV=nucleus.mass_GeV, targets_per_nucleus=1, bound=False,
-            remnant_pdg=0, process_id=PROCESS_IDS[name],
-            description=f"coherent on {label} (spin 0, charge Z e F(t)): " + _PROCESS_TEXT,
-            citations=(MODEL_DOI, *_HELM_CITATIONS))
-    proton = kind == "proton"
-    if nucleus.A == 1:
-        return ChannelInfo(
-            name, nucleus=nucleus.name, target_pdg=2212, nucleus_pdg=nucleus.pdg,
-            nucleus_mass_GeV=nucleus.mass_GeV, targets_per_nucleus=1, bound=False,
-            remnant_pdg=0, process_id=PROCESS_IDS[name],
-            description="on the free proton of hydrogen (EM F1, F2): " + _PROCESS_TEXT,
-            citations=(MODEL_DOI,))
-    remnant = (nucleus_pdg(nucleus.Z - 1, nucleus.A - 1) if proton
-               else nucleus_pdg(nucleus.Z, nucleus.A - 1))
-    what = "proton" if proton else "neutron"
-    return ChannelInfo(
-        name, nucleus=nucleus.name, target_pdg=2212 if proton else 2112,
-        nucleus_pdg=nucleus.pdg, nucleus_mass_GeV=nucleus.mass_GeV,
-        targets_per_nucleus=nucleus.Z if proton else nucleus.N, bound=True,
-        remnant_pdg=remnant, process_id=PROCESS_IDS[name],
-        description=f"incoherent on a {what} bound in {label} (EM F1, F2, Pauli blocked): "
-                    + _PROCESS_TEXT, citations=(MODEL_DOI,))
+        text = f"coherent on {label(nucleus)} (spin 0, charge Z e F(t)): "
+        citations = (MODEL_DOI, *_HELM_CITATIONS)
+    elif nucleus.A == 1:
+        text = "on the free proton of hydrogen (EM F1, F2): "
+    else:
+        text = f"incoherent on a {kind} bound in {label(nucleus)} (EM F1, F2, Pauli blocked): "
+    return target_info(name, nucleus, kind, PROCESS_IDS[name], text + _PROCESS_TEXT,
+                       citations)
 
 
 def channel_params(name: str, model: DipoleModel, physics: DipolePhysics) -> FloatArray:

@@ -29,10 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zpgen import constants
+from zpgen.registry import ChannelInfo
 
 from .form_factors import helm_radius
 
-__all__ = ["NUCLEI", "Nucleus", "channel_kinds", "nucleus", "nucleus_pdg"]
+__all__ = ["NUCLEI", "Nucleus", "channel_kinds", "label", "nucleus", "nucleus_pdg", "target_info"]
 
 
 def nucleus_pdg(Z: int, A: int) -> int:
@@ -117,3 +118,29 @@ def channel_kinds(name: str) -> tuple[str, ...]:
     if n.A == 1:
         return ("proton",)
     return ("coherent", "proton", "neutron")
+
+
+def label(n: Nucleus) -> str:
+    """The nucleus as physicists write it: ``"12C"``, ``"40Ar"``, ``"1H"``."""
+    return f"{n.A}{n.name.rstrip('0123456789')}"
+
+
+def target_info(name: str, n: Nucleus, kind: str, process_id: int, description: str,
+                citations: tuple[str, ...]) -> ChannelInfo:
+    """What channel ``name`` (``kind`` coherent, proton or neutron on nucleus ``n``) scatters
+    on, for any process: the target (the nucleus, a free proton, or a bound nucleon), how
+    many per nucleus, whether bound, and the remnant nucleus a bound nucleon leaves (A - 1,
+    Z - 1 for a proton).  ``process_id``, ``description`` and ``citations`` are the
+    process's."""
+    if kind == "coherent":
+        target, per_nucleus, bound, remnant = n.pdg, 1, False, 0
+    elif n.A == 1:
+        target, per_nucleus, bound, remnant = 2212, 1, False, 0
+    elif kind == "proton":
+        target, per_nucleus, bound, remnant = 2212, n.Z, True, nucleus_pdg(n.Z - 1, n.A - 1)
+    else:
+        target, per_nucleus, bound, remnant = 2112, n.N, True, nucleus_pdg(n.Z, n.A - 1)
+    return ChannelInfo(name, nucleus=n.name, target_pdg=target, nucleus_pdg=n.pdg,
+                       nucleus_mass_GeV=n.mass_GeV, targets_per_nucleus=per_nucleus,
+                       bound=bound, remnant_pdg=remnant, process_id=process_id,
+                       description=description, citations=citations)
