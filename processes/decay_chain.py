@@ -157,6 +157,7 @@ import numpy.typing as npt
 from zpgen import constants
 from zpgen.kinematics import (
     boost_from_rest,
+    incoming,
     rotate_from_axis,
     scatter_2to2,
     two_body_decay,
@@ -598,14 +599,7 @@ def build_event(E_nu: float, M: float, m5: float, t: float, mode: int, u: FloatA
             V[k, j] = 0.0
     for k in range(N_FLIGHTS):
         L[k] = 0.0
-    P[S_BEAM, 0] = E_nu
-    P[S_BEAM, 1] = 0.0
-    P[S_BEAM, 2] = 0.0
-    P[S_BEAM, 3] = E_nu
-    P[S_TARGET, 0] = M
-    P[S_TARGET, 1] = 0.0
-    P[S_TARGET, 2] = 0.0
-    P[S_TARGET, 3] = 0.0
+    incoming(E_nu, M, P[S_BEAM], P[S_TARGET])
     p5 = P[S_NU5]
     scatter_2to2(E_nu, M, m5, t, _TWO_PI * u[0], p5, P[S_RECOIL])
     # slot S_NU4 holds nu4 (mode A) or the light neutrino (mode B)

@@ -65,7 +65,7 @@ import numpy as np
 import numpy.typing as npt
 
 from zpgen import constants
-from zpgen.kinematics import boost_from_rest, rotate_from_axis, scatter_2to2
+from zpgen.kinematics import boost_from_rest, incoming, rotate_from_axis, scatter_2to2
 
 from .dipole_xsec import ALPHA_NU, ALPHA_NUBAR, I_M, I_MN, dsigma_dt, polarisation, t_range
 
@@ -139,14 +139,7 @@ def build_event(E_nu: float, t: float, nu_sign: float, u: FloatArray, params: Fl
     for k in range(N_PARTICLES):
         for j in range(4):
             V[k, j] = 0.0
-    P[S_BEAM, 0] = E_nu
-    P[S_BEAM, 1] = 0.0
-    P[S_BEAM, 2] = 0.0
-    P[S_BEAM, 3] = E_nu
-    P[S_TARGET, 0] = M
-    P[S_TARGET, 1] = 0.0
-    P[S_TARGET, 2] = 0.0
-    P[S_TARGET, 3] = 0.0
+    incoming(E_nu, M, P[S_BEAM], P[S_TARGET])
     pN = P[S_N]
     scatter_2to2(E_nu, M, m, t, _TWO_PI * u[0], pN, P[S_RECOIL])
     px, py, pz = polarisation(E_nu, t, params, pN, P[S_RECOIL])

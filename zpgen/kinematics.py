@@ -33,6 +33,7 @@ __all__ = [
     "boost",
     "boost_from_rest",
     "boost_to_rest",
+    "incoming",
     "kallen",
     "mass",
     "mdot",
@@ -171,6 +172,20 @@ def two_body_decay(M: float, m1: float, m2: float, cos_theta: float, phi: float,
     p2[1] = -qx
     p2[2] = -qy
     p2[3] = -qz
+
+
+@nb.njit(nb.void(nb.float64, nb.float64, _V4, _V4), **_OPTS)
+def incoming(E_nu: float, M: float, k: FloatArray, p: FloatArray) -> None:
+    """The lab frame of every event: the (massless) neutrino ``k`` of energy ``E_nu`` along
+    +z, the target ``p`` of mass ``M`` at rest."""
+    k[0] = E_nu
+    k[1] = 0.0
+    k[2] = 0.0
+    k[3] = E_nu
+    p[0] = M
+    p[1] = 0.0
+    p[2] = 0.0
+    p[3] = 0.0
 
 
 @nb.njit(nb.void(nb.float64, nb.float64, nb.float64, nb.float64, nb.float64, _V4, _V4), **_OPTS)
