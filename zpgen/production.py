@@ -63,7 +63,7 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
                   writer_thread: bool = True, progress: bool = False,
                   adapt: dict[str, int] | None = None, unweighted: str | None = None,
                   stop_check: Callable[[], None] | None = None,
-                  command: str | None = None) -> Any:
+                  command: str | None = None, compression: str | None = None) -> Any:
     """Generate the events of one job into ``output`` (atomic); returns the run summary.
 
     ``n_events`` and ``seed`` given here become the card's ``run.n_events`` and
@@ -72,6 +72,8 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
     ``stop_check`` is called before each chunk is written; an exception it raises stops the
     run and removes the temporary (``zpgen run-jobs`` stops its jobs this way).
     ``command``: the user's command line for the provenance (:func:`run_document`).
+    ``compression``: ``CODEC[:LEVEL]`` of the output (:mod:`zpgen.writers.compression`;
+    None: the writer's default).
 
     Raises :class:`zpgen.card.CardError` on bad input of the run (before any work).
     """
@@ -91,7 +93,8 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
     except (GenerationError, GridError) as exc:
         raise CardError(str(exc)) from None
     output = os.fspath(output)
-    writer = writer_for_path(output, fmt)
+    writer = writer_for_path(output, fmt, **({} if compression is None
+                                             else {"compression": compression}))
     with writer:
         writer.open(output, run_document(card, stream.engine, grid, n_jobs, command))
         chunks = _checked(stream, stop_check)

@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     tot = info.get("totals") or {}
     wr = info.get("written") or {}
-    print(f"file            {args.file} ({meta['format']})")
+    print(f"file            {args.file} ({meta['format']}"
+          + (f", compression {info['compression']})" if info.get("compression") else ")"))
     print(f"generator       {info.get('generator', '?')} {info.get('version', '?')}")
     print(f"seed            {info.get('seed')}"
           + (f"  job index {info['job_index']}" if info.get("job_index") is not None else ""))

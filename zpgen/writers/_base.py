@@ -24,6 +24,8 @@ import numpy as np
 
 from zpgen import signals, tempfiles
 
+from .compression import Compression, LevelRange, parse_compression
+
 __all__ = [
     "CM2_TO_PB",
     "COLUMN_DOCS",
@@ -247,6 +249,18 @@ class AtomicWriter:
     #: text writers build every line of a slice in memory (about 24 kB per event with
     #: its intermediates): slicing bounds that, with the same bytes written.
     max_write_events: int | None = None
+    #: Codecs this writer can write (codec -> allowed levels, None: no levels) and the
+    #: default (:mod:`zpgen.writers.compression`); plain-text formats write ``none``.
+    compressions: Mapping[str, LevelRange] = {"none": None}
+    default_compression = "none"
+
+    @classmethod
+    def check_compression(cls, text: str | None, option: str = "--compression"
+                          ) -> Compression:
+        """The :class:`Compression` ``text`` names (the default when None), checked
+        against :attr:`compressions`; ``ValueError`` naming ``option`` otherwise."""
+        return parse_compression(cls.default_compression if text is None else text,
+                                 cls.compressions, cls.name, option)
 
     # -- reading back (zpgen info, merge, compare) ---------------------------------------
     @classmethod
@@ -264,7 +278,11 @@ class AtomicWriter:
         built-in writer implements it; ``zpgen.load``, ``reweight``, ``merge`` use it)."""
         raise WriterError(f"{path}: the {cls.name} writer cannot read its events back")
 
-    def __init__(self) -> None:
+    def __init__(self, compression: str | None = None) -> None:
+        try:
+            self.compression = self.check_compression(compression)
+        except ValueError as exc:
+            raise WriterError(str(exc)) from None
         self.path: Path | None = None
         self.tmp_path: Path | None = None
         self.run_info: dict[str, Any] = {}
@@ -379,7 +397,9 @@ class AtomicWriter:
                 "sum_w_xsec": self.sum_w_xsec}
 
     def metadata(self, totals: Mapping[str, Any]) -> dict[str, Any]:
-        return run_metadata(self.run_info, totals, self.written(), self.name, self.columns)
+        meta = run_metadata(self.run_info, totals, self.written(), self.name, self.columns)
+        meta["compression"] = str(self.compression)
+        return meta
 
     def card_text(self) -> str:
         return str(self.run_info.get("card", ""))

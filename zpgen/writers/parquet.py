@@ -32,15 +32,19 @@ class ParquetWriter(AtomicWriter):
 
     Parameters
     ----------
-    compression : parquet codec ("zstd" default, "snappy", "gzip", "none")
+    compression : ``CODEC[:LEVEL]`` (:mod:`zpgen.writers.compression`): ``zstd`` (default,
+        Arrow's default level; levels 1-22), ``gzip`` (1-9), ``brotli`` (0-11), ``lz4``,
+        ``snappy`` or ``none``
     """
 
     name = "parquet"
     suffixes = (".parquet", ".pq")
+    compressions = {"zstd": (1, 22), "gzip": (1, 9), "brotli": (0, 11), "lz4": None,
+                    "snappy": None, "none": None}
+    default_compression = "zstd"
 
-    def __init__(self, compression: str = "zstd") -> None:
-        super().__init__()
-        self.compression = compression
+    def __init__(self, compression: str | None = None) -> None:
+        super().__init__(compression)
         self._writer: Any = None
         self._schema: Any = None
 
@@ -50,6 +54,11 @@ class ParquetWriter(AtomicWriter):
         except ImportError as exc:  # pragma: no cover
             raise WriterError("parquet output needs pyarrow: pip install pyarrow") \
                 from exc
+
+    def _arrow_compression(self) -> dict[str, Any]:
+        """pyarrow's ``compression`` and ``compression_level`` for the chosen codec."""
+        return {"compression": self.compression.codec,
+                "compression_level": self.compression.level}
 
     def _table(self, chunk: Any) -> Any:
         # to_packed copies strided numpy views (e.g. columns of a 2D array): arrow needs
@@ -64,7 +73,7 @@ class ParquetWriter(AtomicWriter):
             self._schema = table.schema
             assert self.tmp_path is not None
             self._writer = pq.ParquetWriter(str(self.tmp_path), self._schema,
-                                            compression=self.compression)
+                                            **self._arrow_compression())
         elif not table.schema.equals(self._schema):
             table = table.cast(self._schema)
         self._writer.write_table(table)
@@ -80,7 +89,7 @@ class ParquetWriter(AtomicWriter):
                                 ("t", pa.float64())])
             assert self.tmp_path is not None
             self._writer = pq.ParquetWriter(str(self.tmp_path), schema,
-                                            compression=self.compression)
+                                            **self._arrow_compression())
         meta = self.metadata(totals)
         units = {k: v["unit"] for k, v in meta["columns"].items()}
         self._writer.add_key_value_metadata({
