@@ -155,6 +155,8 @@ class JobSpec:
     detector: bool = True
     threads: int | None = None
     fmt: str | None = None
+    #: ``CODEC[:LEVEL]`` of the job files and of the merged file (None: the writer's).
+    compression: str | None = None
     #: The job stops (removing its temporary) before the next chunk once this file exists.
     stop_file: str | None = None
     #: The user's command line, recorded in the job's file (not the worker's own argv).
@@ -181,7 +183,7 @@ def run_job(spec: JobSpec) -> dict[str, Any]:
                             job_index=spec.job_index, n_jobs=spec.n_jobs, grid=grid,
                             chunk_size=spec.chunk_size, detector=spec.detector,
                             threads=spec.threads, fmt=spec.fmt, stop_check=stop_check,
-                            command=spec.command)
+                            command=spec.command, compression=spec.compression)
     return {**asdict(spec), "n_written": summary.n_events, "sum_w": summary.sum_w,
             "seconds": time.perf_counter() - start, "pid": os.getpid()}
 
@@ -292,7 +294,7 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
              keep_jobs: bool = False, seed: int | None = None, chunk_size: int = 20_000,
              detector: bool = True, threads: int | None = None,
              overwrite: bool = False, command: str | None = None,
-             merge: bool = True) -> dict[str, Any]:
+             merge: bool = True, compression: str | None = None) -> dict[str, Any]:
     """Run ``n_jobs`` jobs of ``grid`` on an executor and merge them into ``output``.
 
     With ``merge=False`` the K job files are the result (their weights carry 1/K of the
@@ -307,6 +309,8 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
     an existing ``output`` unless ``overwrite``.  A stop signal or a failed job stops every
     job and removes the temporaries (module docstring, "Stopping").  ``command`` (default:
     this process's command line) is what every job's file records as its provenance.
+    ``compression`` (``CODEC[:LEVEL]``, :mod:`zpgen.writers.compression`) applies to the
+    job files and the merged file.
     Returns
     ``{"jobs": [...per-job summaries...], "totals": merged totals, "seconds": ...}``.
     """
@@ -339,7 +343,8 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
     specs = [JobSpec(grid=grid_path, job_index=j, n_jobs=n_jobs, n_events=sizes[j],
                      output=os.fspath(paths[j]), seed=seed, chunk_size=chunk_size,
                      detector=detector, threads=threads, stop_file=os.fspath(stop_file),
-                     command=command if command is not None else current_command())
+                     command=command if command is not None else current_command(),
+                     compression=compression)
              for j in range(n_jobs)]
     job = run_job_in_worker if executor == "processes" else run_job
     results: list[dict[str, Any]] = []
@@ -361,7 +366,8 @@ def run_jobs(grid: str | os.PathLike[str], n_events: int, n_jobs: int,
             from .writers.read import read_metadata
             totals = dict(read_metadata(out)["run_info"].get("totals") or {})
         else:
-            totals = merge_files(out, [os.fspath(p) for p in paths], overwrite=True)
+            totals = merge_files(out, [os.fspath(p) for p in paths], overwrite=True,
+                                 compression=compression)
         done = True
     finally:
         _clean_up(paths, out, stop_file, keep_jobs or (done and not merge))

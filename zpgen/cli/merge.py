@@ -22,9 +22,10 @@ replaced only with --overwrite, and never when it is one of the inputs.
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "merge", help="merge ROOT/Parquet outputs of independent jobs of one card",
-        description="Concatenate the events of independent jobs of the same card and "
-                    "rescale their weights (w / n_jobs) so that w sums to the expected "
-                    "number of events.",
+        description="Concatenate the events of independent jobs of the same card so "
+                    "that w sums to the expected number of events: the jobs of one K-job "
+                    "array keep their weights (each carries 1/K), other inputs are "
+                    "rescaled to 1/n of the merged estimate each.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", metavar="OUT", help="merged output (.root or .parquet)")
     p.add_argument("inputs", metavar="IN", nargs="+", help="job outputs (two or more)")
@@ -32,6 +33,9 @@ def register(subparsers: Any) -> None:
                    help="events read per chunk (default 100000)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing OUT (never one of the inputs)")
+    p.add_argument("--compression", metavar="CODEC[:LEVEL]",
+                   help="compression of OUT (as in zpgen generate --compression; default: "
+                        "the format's)")
     p.set_defaults(func=run)
 
 
@@ -44,9 +48,12 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
+        if args.compression is not None:
+            from zpgen.writers import writer_class_for_path
+            writer_class_for_path(args.out).check_compression(args.compression)
         totals = merge_files(args.out, args.inputs, step_size=args.step_size,
-                             overwrite=args.overwrite)
-    except (MergeError, WriterError, OSError) as exc:
+                             overwrite=args.overwrite, compression=args.compression)
+    except (MergeError, WriterError, OSError, ValueError) as exc:
         print(f"zpgen merge: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     print(f"zpgen merge: wrote {args.out}: {totals['n_events']} events from "

@@ -13,7 +13,7 @@ from zpgen import run_limits
 from zpgen.card import Card, CardError
 from zpgen.commands import add_card_arguments, card_from_args, check_limits, run_inputs
 
-from .generate import DEFAULT_CHUNK, add_adapt_arguments, check_output
+from .generate import DEFAULT_CHUNK, add_adapt_arguments, check_compression, check_output
 
 EPILOG = """\
 Runs K independent jobs (SeedSequence spawn key = job index) from one adapted grid, writes
@@ -80,6 +80,7 @@ def _validate(args: argparse.Namespace, card: Card) -> Path:
                         "drop one of the two")
     if not args.no_merge:
         check_output(output, args.overwrite, inputs=run_inputs(args, card))
+    check_compression(output, None, args.compression)
     if args.job_dir is not None and not Path(args.job_dir).parent.is_dir():
         raise CardError(f"--job-dir: parent of {args.job_dir!r} does not exist")
     for path in job_paths(output, args.n_jobs, args.job_dir):
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
                               keep_jobs=args.keep_jobs, seed=args.seed,
                               chunk_size=args.chunk_size, detector=not args.no_detector,
                               threads=args.threads, overwrite=args.overwrite,
-                              merge=not args.no_merge)
+                              merge=not args.no_merge, compression=args.compression)
         except (JobsError, GridError) as exc:
             raise CardError(str(exc)) from None
     if not args.quiet:
@@ -175,6 +176,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "rewrite of every event")
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, metavar="N",
                         help="events per chunk held in memory (default %(default)s)")
+    parser.add_argument("--compression", metavar="CODEC[:LEVEL]",
+                        help="compression of the job files and the merged file (as in "
+                             "zpgen generate --compression; default: the format's)")
     parser.add_argument("--no-detector", action="store_true",
                         help="skip the detector response")
     add_adapt_arguments(parser)

@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 import awkward as ak
 import numpy as np
@@ -251,7 +251,7 @@ class AtomicWriter:
     max_write_events: int | None = None
     #: Codecs this writer can write (codec -> allowed levels, None: no levels) and the
     #: default (:mod:`zpgen.writers.compression`); plain-text formats write ``none``.
-    compressions: Mapping[str, LevelRange] = {"none": None}
+    compressions: ClassVar[Mapping[str, LevelRange]] = {"none": None}
     default_compression = "none"
 
     @classmethod

@@ -143,23 +143,11 @@ def _input_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None
     return None
 
 
-def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]],
-                step_size: int = 100_000, overwrite: bool = False) -> dict[str, Any]:
-    """Merge ROOT or Parquet job outputs into ``out`` (atomic); returns the merged totals.
-
-    Raises
-    ------
-    MergeError : fewer than two inputs, an input given twice, ``out`` existing (without
-        ``overwrite``) or equal to an input (always), mixed formats, differing cards (the
-        message names the first differing key), different input files (fingerprints), or
-        two inputs from the same seed and job index
-    WriterError : an input that is missing or not a readable file of its format
-    """
-    from . import writer_for_path
-
-    _check_paths(out, inputs, overwrite)
-    metas = [read_metadata(p) for p in inputs]
-    cards = [_card_dict(m) for m in metas]
+def _check_compatible(inputs: Sequence[str | os.PathLike[str]],
+                      metas: Sequence[Mapping[str, Any]],
+                      cards: Sequence[Mapping[str, Any]]) -> None:
+    """MergeError unless every input shares the first one's card, resolved card, grid and
+    input files, and no two come from the same seed and job index."""
     seen: dict[tuple[Any, Any], str] = {}
     for p, m, c in zip(inputs, metas, cards, strict=True):
         diff = card_differences(cards[0], c, IGNORED_CARD_KEYS)
@@ -191,6 +179,30 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
             raise MergeError(f"{os.fspath(p)} and {seen[job]} come from the same seed and job "
                              f"index {job}: merging duplicates would double-count events")
         seen[job] = os.fspath(p)
+
+
+def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]],
+                step_size: int = 100_000, overwrite: bool = False,
+                compression: str | None = None) -> dict[str, Any]:
+    """Merge ROOT or Parquet job outputs into ``out`` (atomic); returns the merged totals.
+
+    ``compression``: ``CODEC[:LEVEL]`` of ``out`` (:mod:`zpgen.writers.compression`; None:
+    the writer's default).
+
+    Raises
+    ------
+    MergeError : fewer than two inputs, an input given twice, ``out`` existing (without
+        ``overwrite``) or equal to an input (always), mixed formats, differing cards (the
+        message names the first differing key), different input files (fingerprints), or
+        two inputs from the same seed and job index
+    WriterError : an input that is missing or not a readable file of its format
+    """
+    from . import writer_for_path
+
+    _check_paths(out, inputs, overwrite)
+    metas = [read_metadata(p) for p in inputs]
+    cards = [_card_dict(m) for m in metas]
+    _check_compatible(inputs, metas, cards)
 
     n_jobs = len(inputs)
     infos = [m["run_info"] for m in metas]
@@ -252,7 +264,8 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
         "expected events / N_total); w_xsec likewise")
 
     n = 0
-    with writer_for_path(out) as writer:
+    with writer_for_path(out, **({} if compression is None
+                                 else {"compression": compression})) as writer:
         writer.open(out, run_info)
         for p, factor in zip(inputs, factors, strict=True):
             for chunk in iter_chunks(p, step_size=step_size):

@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import awkward as ak
 
 from ._base import AtomicWriter, WriterError, dumps
+from .compression import LevelRange
 
 __all__ = ["ParquetWriter"]
 
@@ -39,8 +40,9 @@ class ParquetWriter(AtomicWriter):
 
     name = "parquet"
     suffixes = (".parquet", ".pq")
-    compressions = {"zstd": (1, 22), "gzip": (1, 9), "brotli": (0, 11), "lz4": None,
-                    "snappy": None, "none": None}
+    compressions: ClassVar[Mapping[str, LevelRange]] = {
+        "zstd": (1, 22), "gzip": (1, 9), "brotli": (0, 11), "lz4": None, "snappy": None,
+        "none": None}
     default_compression = "zstd"
 
     def __init__(self, compression: str | None = None) -> None:

@@ -34,7 +34,7 @@ import contextlib
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import awkward as ak
 import numpy as np
@@ -42,6 +42,7 @@ import numpy as np
 from zpgen.histograms import HistogramSet, HistogramSpec, th1d_of_hist
 
 from ._base import COLUMN_DOCS, PARTICLE_FIELDS, AtomicWriter, WriterError, dumps
+from .compression import LevelRange
 
 __all__ = ["COUNTER", "PARTICLE_PREFIX", "TREE", "RootWriter"]
 
@@ -122,8 +123,8 @@ class RootWriter(AtomicWriter):
 
     name = "root"
     suffixes = (".root",)
-    compressions = {"zstd": (1, 22), "lz4": (1, 12), "zlib": (1, 9), "lzma": (1, 9),
-                    "none": None}
+    compressions: ClassVar[Mapping[str, LevelRange]] = {
+        "zstd": (1, 22), "lz4": (1, 12), "zlib": (1, 9), "lzma": (1, 9), "none": None}
     default_compression = "zstd:1"
 
     def __init__(self, histograms: bool = True, compression: str | None = None) -> None:

@@ -138,3 +138,25 @@ def test_writer_refuses_a_bad_codec_in_the_api():
 
     with pytest.raises(WriterError, match="root writer cannot write 'gzip'"):
         RootWriter(compression="gzip")
+
+
+def test_run_jobs_and_merge_take_the_codec(tmp_path):
+    """run-jobs writes its job files with the codec; merge writes OUT with its own; the
+    merged events are the jobs' events, whatever the codecs."""
+    out = tmp_path / "run.root"
+    assert main(["run-jobs", "-o", str(out), "-n", "600", "--n-jobs", "2", "--executor",
+                 "local", "--no-merge", "-q", "--compression", "zstd:3", *FAST[:6]]) == 0
+    jobs = sorted(tmp_path.glob("run.job*.root"))
+    assert len(jobs) == 2
+    for job in jobs:
+        with uproot.open(job) as f:
+            assert json.loads(str(f["zpgen_run_info"]))["compression"] == "zstd:3"
+            assert f.file.fCompress == 503
+    merged = tmp_path / "merged.root"
+    assert main(["merge", str(merged), *map(str, jobs), "--compression", "lz4:1"]) == 0
+    with uproot.open(merged) as f:
+        assert json.loads(str(f["zpgen_run_info"]))["compression"] == "lz4:1"
+        assert basket_magic(merged, f["events"]["p_E"])[0] == b"L4"
+        w_merged = f["events"]["w"].array(library="np")
+    w_jobs = np.concatenate([uproot.open(j)["events"]["w"].array(library="np") for j in jobs])
+    np.testing.assert_array_equal(w_merged, w_jobs)
