@@ -451,54 +451,96 @@ def e_qe(E_vis: npt.ArrayLike, cos_theta: npt.ArrayLike, binding_energy_GeV: flo
     return numerator / (2.0 * (m_bound - energy + momentum * cos_t))
 
 
-def _sum_per_event(event: IntArray, values: FloatArray, n: int) -> FloatArray:
-    """Sum of ``values`` per event, float64 also when no event has a lepton (``np.bincount``
-    with empty input returns int64, which would make an integer ``E_vis`` column)."""
-    return np.bincount(event, weights=values, minlength=n).astype(np.float64, copy=False)
+#: Rows of the output of :func:`_pair_kernel`.
+_E_VIS, _COS_THETA, _E_QE, _DOT, _M_EE, _ASYMMETRY, _E_SOFT = range(7)
+
+
+@nb.njit(nb.void(nb.int64[::1], nb.int64[::1], nb.float64[::1], nb.float64[::1],
+                 nb.float64[::1], nb.float64[::1], nb.float64[::1], nb.int64[::1],
+                 nb.int64[::1], nb.float64, nb.float64, nb.float64, nb.float64,
+                 nb.float64[:, ::1], nb.int64[::1]),
+         cache=True, error_model="numpy", nogil=True)
+def _pair_kernel(event: IntArray, pdg: IntArray, energy: FloatArray, momentum: FloatArray,
+                 ux: FloatArray, uy: FloatArray, uz: FloatArray, minus: IntArray,
+                 plus: IntArray, m_bound: float, two_m_bound: float, qe_offset: float,
+                 m_e2: float, out: FloatArray, n_visible: IntArray) -> None:
+    """Event observables of :func:`pair_observables` in one pass over the showers and one
+    over the events, in numpy's order of operations (the same numbers to the last bit as
+    the array expressions it replaced; the opening angle's arccos stays in numpy)."""
+    n = n_visible.shape[0]
+    nan = np.nan
+    px_sum = np.zeros(n)
+    py_sum = np.zeros(n)
+    pz_sum = np.zeros(n)
+    out[_E_VIS, :] = 0.0
+    n_visible[:] = 0
+    for i in range(event.shape[0]):
+        k = event[i]
+        out[_E_VIS, k] += energy[i]
+        px_sum[k] += momentum[i] * ux[i]
+        py_sum[k] += momentum[i] * uy[i]
+        pz_sum[k] += momentum[i] * uz[i]
+        n_visible[k] += 1
+    for k in range(n):
+        p_mag = np.sqrt(px_sum[k] ** 2 + py_sum[k] ** 2 + pz_sum[k] ** 2)
+        cos_theta = pz_sum[k] / p_mag if p_mag > 0.0 else nan
+        out[_COS_THETA, k] = cos_theta
+        e_vis = out[_E_VIS, k]
+        if n_visible[k] > 0:  # e_qe(): CCQE energy of an e-like ring
+            p_vis = np.sqrt(max(e_vis**2 - m_e2, 0.0))
+            numerator = two_m_bound * e_vis - qe_offset
+            out[_E_QE, k] = numerator / (2.0 * (m_bound - e_vis + p_vis * cos_theta))
+        else:
+            out[_E_QE, k] = nan
+        i_m, i_p = minus[k], plus[k]
+        if i_m < 0 or i_p < 0:
+            for row in (_DOT, _M_EE, _ASYMMETRY, _E_SOFT):
+                out[row, k] = nan
+            continue
+        e_m, e_p = energy[i_m], energy[i_p]
+        dot = ux[i_m] * ux[i_p] + uy[i_m] * uy[i_p] + uz[i_m] * uz[i_p]
+        out[_DOT, k] = min(max(dot, -1.0), 1.0)
+        qx = momentum[i_m] * ux[i_m] + momentum[i_p] * ux[i_p]
+        qy = momentum[i_m] * uy[i_m] + momentum[i_p] * uy[i_p]
+        qz = momentum[i_m] * uz[i_m] + momentum[i_p] * uz[i_p]
+        pair_p2 = qx**2 + qy**2 + qz**2
+        out[_M_EE, k] = np.sqrt(max((e_m + e_p) ** 2 - pair_p2, 0.0))
+        out[_ASYMMETRY, k] = abs(e_p - e_m) / (e_p + e_m)
+        out[_E_SOFT, k] = min(e_m, e_p)
 
 
 def pair_observables(leptons: Leptons, binding_energy_GeV: float) -> dict[str, npt.NDArray[Any]]:
     """Event observables (module table) plus helpers ``n_visible`` and ``E_soft``.
 
-    ``E_soft`` (GeV) is the energy of the softer lepton of the leading pair.
+    ``E_soft`` (GeV) is the energy of the softer lepton of the leading pair (the
+    highest-energy e- and e+).  ``E_QE`` is :func:`e_qe` of the visible energy and
+    direction.  One Numba kernel (:func:`_pair_kernel`).
     """
-    n = leptons.n_events
-    E_vis = _sum_per_event(leptons.event, leptons.E, n)
-    P = [_sum_per_event(leptons.event, leptons.p * u, n)
-         for u in (leptons.ux, leptons.uy, leptons.uz)]
-    P_mag = np.sqrt(P[0] ** 2 + P[1] ** 2 + P[2] ** 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos_theta = np.where(P_mag > 0.0, P[2] / P_mag, np.nan)
-    n_visible = np.bincount(leptons.event, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        E_QE = e_qe(E_vis, cos_theta, binding_energy_GeV)
-
-    minus, plus = _leading(leptons, 11), _leading(leptons, -11)
-    has_pair = (minus >= 0) & (plus >= 0)
-    i_m, i_p = np.where(has_pair, minus, 0), np.where(has_pair, plus, 0)
-    nan = np.full(n, np.nan)
-    if leptons.E.size:
-        E_m, E_p = leptons.E[i_m], leptons.E[i_p]
-        dot = (leptons.ux[i_m] * leptons.ux[i_p] + leptons.uy[i_m] * leptons.uy[i_p]
-               + leptons.uz[i_m] * leptons.uz[i_p])
-        theta_ee = np.degrees(np.arccos(np.clip(dot, -1.0, 1.0)))
-        pair_p2 = sum((leptons.p[i_m] * u[i_m] + leptons.p[i_p] * u[i_p]) ** 2
-                      for u in (leptons.ux, leptons.uy, leptons.uz))
-        m_ee = np.sqrt(np.clip((E_m + E_p) ** 2 - pair_p2, 0.0, None))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            asymmetry = np.abs(E_p - E_m) / (E_p + E_m)
-        E_soft = np.minimum(E_m, E_p)
-    else:
-        theta_ee = m_ee = asymmetry = E_soft = nan
+    n = int(leptons.n_events)
+    event = np.ascontiguousarray(leptons.event, dtype=np.int64)
+    pdg = np.ascontiguousarray(leptons.pdg, dtype=np.int64)
+    energy = np.ascontiguousarray(leptons.E, dtype=np.float64)
+    minus = _leading_kernel(event, pdg, energy, n, 11)
+    plus = _leading_kernel(event, pdg, energy, n, -11)
+    m_bound = constants.M_N - binding_energy_GeV
+    out = np.empty((7, n))
+    n_visible = np.empty(n, dtype=np.int64)
+    _pair_kernel(event, pdg, energy, np.ascontiguousarray(leptons.p, dtype=np.float64),
+                 np.ascontiguousarray(leptons.ux, dtype=np.float64),
+                 np.ascontiguousarray(leptons.uy, dtype=np.float64),
+                 np.ascontiguousarray(leptons.uz, dtype=np.float64), minus, plus,
+                 m_bound, 2.0 * m_bound,
+                 m_bound**2 + constants.M_E**2 - constants.M_P**2, constants.M_E**2,
+                 out, n_visible)
     return {
-        "E_vis": E_vis,
-        "cos_theta": cos_theta,
-        "theta_ee_deg": np.where(has_pair, theta_ee, np.nan),
-        "m_ee": np.where(has_pair, m_ee, np.nan),
-        "asymmetry": np.where(has_pair, asymmetry, np.nan),
-        "E_QE": np.where(n_visible > 0, E_QE, np.nan),
+        "E_vis": out[_E_VIS],
+        "cos_theta": out[_COS_THETA],
+        "theta_ee_deg": np.degrees(np.arccos(out[_DOT])),
+        "m_ee": out[_M_EE],
+        "asymmetry": out[_ASYMMETRY],
+        "E_QE": out[_E_QE],
         "n_visible": n_visible,
-        "E_soft": np.where(has_pair, E_soft, np.nan),
+        "E_soft": out[_E_SOFT],
     }
 
 

@@ -81,6 +81,7 @@ from dataclasses import replace
 from importlib import resources
 from typing import Any, ClassVar
 
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 
@@ -148,35 +149,68 @@ class EfficiencyFit:
         return np.clip(self(E_GeV) / self.data_fiducial_fraction, 0.0, 1.0)
 
 
+@nb.njit(nb.void(nb.int64[::1], nb.float64[::1], nb.float64[::1], nb.float64[::1],
+                 nb.float64[::1], nb.float64[::1], nb.float64[::1], nb.float64[::1],
+                 nb.float64, nb.float64, nb.float64, nb.float64[:, ::1]),
+         cache=True, error_model="numpy", nogil=True)
+def _smear_kernel(pdg: npt.NDArray[np.int64], E_true: FloatArray, ux: FloatArray,
+                  uy: FloatArray, uz: FloatArray, normal: FloatArray, polar: FloatArray,
+                  azimuth: FloatArray, energy_stochastic: float, energy_constant: float,
+                  m_e: float, out: FloatArray) -> None:
+    """Rows E, p, ux, uy, uz of the smeared showers (:func:`smear_leptons`) from the
+    drawn ``normal``, ``polar`` and ``azimuth``, in numpy's order of operations (the same
+    numbers to the last bit as the array expressions it replaced)."""
+    for i in range(E_true.shape[0]):
+        mass = 0.0 if pdg[i] == PDG_PHOTON else m_e
+        rel_sigma = math.hypot(energy_stochastic / np.sqrt(max(E_true[i], 1e-12)),
+                               energy_constant)
+        E_reco = max(E_true[i] * (1.0 + rel_sigma * normal[i]), mass)
+        u0, u1, u2 = ux[i], uy[i], uz[i]
+        # e1 = helper x u, helper the axis (z, else x) least aligned with u; e2 = u x e1
+        h0, h1, h2 = (0.0, 0.0, 1.0) if abs(u2) < 0.9 else (1.0, 0.0, 0.0)
+        a0 = h1 * u2 - h2 * u1
+        a1 = h2 * u0 - h0 * u2
+        a2 = h0 * u1 - h1 * u0
+        norm = np.sqrt(a0 * a0 + a1 * a1 + a2 * a2)
+        a0, a1, a2 = a0 / norm, a1 / norm, a2 / norm
+        b0 = u1 * a2 - u2 * a1
+        b1 = u2 * a0 - u0 * a2
+        b2 = u0 * a1 - u1 * a0
+        cp, sp = math.cos(polar[i]), math.sin(polar[i])
+        ca, sa = math.cos(azimuth[i]), math.sin(azimuth[i])
+        t0 = cp * u0 + sp * (ca * a0 + sa * b0)
+        t1 = cp * u1 + sp * (ca * a1 + sa * b1)
+        t2 = cp * u2 + sp * (ca * a2 + sa * b2)
+        norm = np.sqrt(t0 * t0 + t1 * t1 + t2 * t2)
+        out[0, i] = E_reco
+        out[1, i] = np.sqrt(max(E_reco**2 - mass**2, 0.0))
+        out[2, i] = t0 / norm
+        out[3, i] = t1 / norm
+        out[4, i] = t2 / norm
+
+
 def smear_leptons(leptons: Leptons, rng: np.random.Generator, energy_stochastic: float,
                   energy_constant: float, angle_resolution_deg: float) -> Leptons:
     """Smear shower energies and directions (module docstring, "Response").
 
     Draws, in order: one standard normal per shower (energy), one Rayleigh polar angle and
     one uniform azimuth per shower (direction).  Energies are clipped below at the
-    particle's mass (m_e; 0 for a photon) and the momentum is ``sqrt(E^2 - m^2)``.
+    particle's mass (m_e; 0 for a photon) and the momentum is ``sqrt(E^2 - m^2)``.  The
+    arithmetic is one Numba kernel (:func:`_smear_kernel`).
     """
     n = leptons.E.size
-    E_true = leptons.E
-    mass = np.where(leptons.pdg == PDG_PHOTON, 0.0, constants.M_E)
-    rel_sigma = np.hypot(energy_stochastic / np.sqrt(np.clip(E_true, 1e-12, None)),
-                         energy_constant)
-    E_reco = np.maximum(E_true * (1.0 + rel_sigma * rng.standard_normal(n)), mass)
+    normal = rng.standard_normal(n)
     polar = rng.rayleigh(scale=math.radians(angle_resolution_deg), size=n)
     azimuth = 2.0 * math.pi * rng.random(n)
-    u = np.stack((leptons.ux, leptons.uy, leptons.uz), axis=1)
-    # e1: perpendicular to u (built from the axis least aligned with u), e2 = u x e1.
-    helper = np.where(np.abs(u[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
-    e1 = np.cross(helper, u)
-    e1 /= np.linalg.norm(e1, axis=1, keepdims=True)
-    e2 = np.cross(u, e1)
-    turned = (np.cos(polar)[:, None] * u
-              + np.sin(polar)[:, None] * (np.cos(azimuth)[:, None] * e1
-                                          + np.sin(azimuth)[:, None] * e2))
-    turned /= np.linalg.norm(turned, axis=1, keepdims=True)
-    p_reco = np.sqrt(np.clip(E_reco**2 - mass**2, 0.0, None))
-    return replace(leptons, E=E_reco, p=p_reco, ux=turned[:, 0], uy=turned[:, 1],
-                   uz=turned[:, 2])
+    out = np.empty((5, n))
+    _smear_kernel(np.ascontiguousarray(leptons.pdg, dtype=np.int64),
+                  np.ascontiguousarray(leptons.E, dtype=np.float64),
+                  np.ascontiguousarray(leptons.ux, dtype=np.float64),
+                  np.ascontiguousarray(leptons.uy, dtype=np.float64),
+                  np.ascontiguousarray(leptons.uz, dtype=np.float64),
+                  normal, polar, azimuth, float(energy_stochastic), float(energy_constant),
+                  constants.M_E, out)
+    return replace(leptons, E=out[0], p=out[1], ux=out[2], uy=out[3], uz=out[4])
 
 
 def one_ring_flag(theta_ee_deg: FloatArray, E_soft: FloatArray, n_visible: npt.ArrayLike,
