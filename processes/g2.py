@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import math
 
-from scipy import integrate
-
 from zpgen import constants
 
 __all__ = ["delta_a_mu", "delta_a_mu_eq21", "loop_integrals"]
@@ -23,6 +21,9 @@ __all__ = ["delta_a_mu", "delta_a_mu_eq21", "loop_integrals"]
 
 def loop_integrals(r: float) -> tuple[float, float]:
     """(I_V, I_A) of paper eq. 20 for r = m_mu^2/M_Z'^2, by adaptive quadrature."""
+    from scipy import integrate  # imported here: the CLI imports this module to list
+    # its command, and generate should not pay for scipy.integrate
+
     def den(x: float) -> float:
         return 1.0 - x + x * x * r
     i_v, _ = integrate.quad(lambda x: x * x * (1.0 - x) / den(x), 0.0, 1.0,

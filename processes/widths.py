@@ -63,7 +63,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from scipy import integrate
 from zpgen.processes.couplings import PhysicalCouplings, chiral
 
 from zpgen.constants import HBAR_GEV_S, HBARC_GEV_CM, M_E, M_MU
@@ -356,6 +355,8 @@ def _quad(f: Callable[[float], float], a: float, b: float) -> float:
     """
     if b <= a:
         return 0.0
+    from scipy import integrate  # here: scipy.integrate costs ~0.13 s to import, and
+    # a run whose widths are all closed-form (two-body decays) never needs it
     res = integrate.quad(f, a, b, epsrel=_EPSREL, epsabs=0.0, limit=400, full_output=1)
     val, err = float(res[0]), float(res[1])
     if len(res) > 3 and err > _EPSREL_ACCEPT * abs(val):

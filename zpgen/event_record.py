@@ -428,13 +428,20 @@ class ChunkBuffer:
             raise ValueError(f"events have up to {int(counts.max())} particles, the chunk "
                              f"holds {k} per event")
         self.counts[dst] = counts
+        columns = self.particle_columns()
+        if (all(len(v) >= hi * k for v in events.particles.values())
+                and np.array_equal(events.starts[lo:hi], np.arange(lo, hi, dtype=np.int64) * k)):
+            # rows of k slots, as here (a block buffer's flat_view): copy whole rows, the
+            # slots past an event's count included (they are never read)
+            for name in PARTICLE_FIELDS:
+                columns[name][start * k:(start + n) * k] = events.particles[name][lo * k:hi * k]
+            return
         src = (np.repeat(events.starts[lo:hi], counts)
                + np.arange(int(counts.sum()), dtype=np.int64)
                - np.repeat(np.cumsum(counts) - counts, counts))
         dst_index = (np.repeat((start + np.arange(n, dtype=np.int64)) * k, counts)
                      + np.arange(int(counts.sum()), dtype=np.int64)
                      - np.repeat(np.cumsum(counts) - counts, counts))
-        columns = self.particle_columns()
         for name in PARTICLE_FIELDS:
             columns[name][dst_index] = events.particles[name][src]
 

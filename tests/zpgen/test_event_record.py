@@ -75,3 +75,21 @@ def test_event_block_counts_and_per_event_status():
     buf = ChunkBuffer(n, k, ("E_nu",))
     buf.copy_block(block, 0, slice(None))
     assert ak.to_list(buf.to_awkward().particles.pdg) == [[1, 2, 3, 4], [1, 2, 3], [1, 2]]
+
+
+def test_copy_flat_rows_and_packed_give_the_same_chunk():
+    """copy_flat from a buffer's row layout (whole rows copied) and from a packed layout
+    (gather/scatter) put the same events at the same rows; the padding never shows."""
+    from zpgen.event_record import FlatEvents
+
+    src, counts = _filled(n=9, k=5, seed=4)
+    rows = src.flat_view()
+    packed = FlatEvents.from_awkward(src.to_awkward(packed=True))
+    expected = src.to_awkward()[2:8]
+    for events in (rows, packed):
+        dst = ChunkBuffer(10, 5, ("E_nu",))
+        dst.copy_flat(events, 3, slice(2, 8))
+        got = dst.to_awkward(9)[3:9]
+        assert ak.to_list(got.particles) == ak.to_list(expected.particles)
+        assert ak.to_list(got.E_nu) == ak.to_list(expected.E_nu)
+        np.testing.assert_array_equal(dst.counts[3:9], counts[2:8])
