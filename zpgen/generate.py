@@ -766,7 +766,10 @@ class EventGenerator:
                         self._detect_piece(buffers[c], piece, block)
                     del block
                     s.tallies.setdefault(sums[0], ChannelTally()).add_sums(*sums[1:])
-                chunk = buffers.pop(c).to_awkward()
+                # packed: the particles compacted here (one np.take per column, in this
+                # thread) rather than by awkward inside the writer thread, which is the
+                # longer one (uproot needs offsets): 1e6 events to ROOT 5.8 -> 5.0 s
+                chunk = buffers.pop(c).to_awkward(packed=True)
                 del known[c]
                 c += 1
                 if bar is not None:
