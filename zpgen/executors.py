@@ -197,6 +197,8 @@ def _init_worker(parent_pid: int) -> None:  # pragma: no cover - runs in worker 
             ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before PR_SET_PDEATHSIG took effect
         os._exit(1)
+    from .allocator import tune_for_streaming
+    tune_for_streaming()
 
 
 def run_job_in_worker(spec: JobSpec) -> dict[str, Any]:  # pragma: no cover - in workers

@@ -90,8 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cleanly (zpgen.signals) with status 128 + signal number."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from zpgen.allocator import tune_for_streaming
     from zpgen.writers._base import WriterError  # after parsing: --help stays light
 
+    tune_for_streaming()  # large chunk arrays from the heap, not mmap (zpgen.allocator)
     # argv None: this is the zpgen process itself, which exits after the command
     with signals.stop_on_signals(exiting=argv is None):
         try:
