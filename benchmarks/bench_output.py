@@ -16,6 +16,8 @@ machine's load (issue 14): ratios are what to compare between machines.
 * uproot floor: the same arrays (read back from zpgen's file) written again by uproot
   alone (``mktree`` + ``extend`` per chunk of 20000 events, ZSTD(1), the writer's
   settings): the I/O floor per event.  Target: marginal cost within 1.5x the floor.
+* ``--compression lz4:1`` against the default ``zstd:1``: wall time of N events (both
+  with the adaptation cache) and bytes per event.
 * bytes per event on disk (target <= 300 for ROOT), and the peak RSS of each
   ``zpgen generate`` process (``ru_maxrss``, MB).
 * NuHepMC (HepMC3 ASCII), LHE and Parquet: events per second of the whole command and
@@ -51,12 +53,14 @@ _CHILD = ("import resource, sys\n"
           "sys.exit(rc)\n")
 
 
-def timed_generate(n: int, path: Path, cache: str = "off") -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of ``zpgen generate -n n -o path`` with the
+def timed_generate(n: int, path: Path, cache: str = "off", extra: tuple[str, ...] = ()
+                   ) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of ``zpgen generate -n n -o path [extra]`` with the
     adaptation cache ``cache`` (a directory, or ``off``)."""
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _CHILD, "generate", "-n", str(n), "-o",
-                           str(path), "-q", "--overwrite"], check=True, capture_output=True,
+                           str(path), "-q", "--overwrite", *extra], check=True,
+                          capture_output=True,
                           text=True, env={**os.environ, "ZPGEN_CACHE": cache})
     seconds = time.perf_counter() - start
     rss = [line.split()[1] for line in proc.stderr.splitlines() if line.startswith("MAXRSS")]
@@ -107,6 +111,8 @@ def main() -> None:
         cache = str(tmpdir / "cache")
         timed_generate(1000, tmpdir / "prime.root", cache)  # fill the adaptation cache
         with_cache, _ = timed_generate(n_root, tmpdir / "cached.root", cache)
+        lz4, _ = timed_generate(n_root, tmpdir / "lz4.root", cache, ("--compression", "lz4:1"))
+        lz4_size = os.path.getsize(tmpdir / "lz4.root")
         small, _ = timed_generate(n_root // 5, tmpdir / "small.root")
         seconds, rss = timed_generate(n_root, tmpdir / "run.root")
         size = os.path.getsize(tmpdir / "run.root")
@@ -124,6 +130,10 @@ def main() -> None:
         figures["root"]["wall_s_adaptation_cache"] = with_cache
         print(f"ROOT     {n_root:>9} events  {with_cache:7.2f} s wall with the VEGAS maps from "
               f"the adaptation cache (a repeated run of the card)")
+        figures["root"]["wall_s_lz4_cached"] = lz4
+        figures["root"]["bytes_per_event_lz4"] = lz4_size / n_root
+        print(f"ROOT     {n_root:>9} events  {lz4:7.2f} s wall with --compression lz4:1 (maps "
+              f"from the cache)  {lz4_size / n_root:7.1f} bytes/event")
         noise = "" if marginal > 0 else "  (negative: load noise, take a larger N)"
         print(f"ROOT     marginal cost {marginal * 1e6:6.2f} us/event   uproot alone writing "
               f"the same arrays {floor_per_event * 1e6:6.2f} us/event   ratio "
