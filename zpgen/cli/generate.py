@@ -48,6 +48,7 @@ examples:
   zpgen generate -o benchmark.root                      default card, 100k events
   zpgen generate -n 100000 --unweighted -o u.hepmc3      equal-weight events for Geant4
   zpgen generate my_card.toml -n 1000000 -o run.parquet
+  zpgen generate -n 1000000 --compression lz4:1 -o fast.root   faster, 18% larger
   zpgen generate --set model.mzprime=0.02 -n 20000 -o mz20.hepmc3
   zpgen generate --grid grid.zpg --job-index 3 --n-jobs 10 -n 100000 -o out_3.root
 """
