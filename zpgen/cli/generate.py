@@ -231,7 +231,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="compression of the output: ROOT zstd (default zstd:1), lz4, "
                              "zlib, lzma or none; Parquet zstd (default), gzip, brotli, lz4, "
                              "snappy or none; NuHepMC and LHE are plain text (none). For "
-                             "ROOT, lz4:1 saves about 0.5 s per 1e6 events for a file 18%% "
+                             "ROOT, lz4:1 saves about 0.3 s per 1e6 events for a file 18%% "
                              "larger")
     parser.add_argument("--unweighted", nargs="?", const="physics",
                         choices=("physics", "selected"), metavar="physics|selected",

@@ -10,16 +10,19 @@ what is allowed.  The codec used is recorded in the file's run document (``"comp
 What the codecs cost (benchmarks/bench_output.py prints it; 1e6 default-card events, the
 same arrays written by uproot alone on the 2-core reference machine, 2026-11-30):
 
-============  ========  ===============
-ROOT codec    seconds   bytes per event
-============  ========  ===============
-``zstd:1``    3.1-3.3   627 (default: the smallest file at this speed)
-``lz4:1``     2.1       743
-``none``      2.1       1158
-============  ========  ===============
+============  =============  ======================  ===============
+ROOT codec    uproot alone   ``zpgen generate``      bytes per event
+============  =============  ======================  ===============
+``zstd:1``    3.1-3.3 s      5.4-5.9 s               627 (default)
+``lz4:1``     2.1 s          5.0-5.3 s               743
+``none``      2.1 s          5.1-5.6 s               1158
+============  =============  ======================  ===============
 
+(``zpgen generate``: four interleaved runs each, VEGAS maps from the adaptation cache.)
 The momenta are full-entropy float64 numbers: no codec makes them much smaller, and
-uproot's own serialisation (about 1.2 s) is paid whatever the codec.
+uproot's own serialisation (about 1.2 s) is paid whatever the codec.  End to end the
+generation (about 2.8 s after start-up) runs beside the writer, so a faster codec gains
+less than it saves in the writer.
 """
 
 from __future__ import annotations

@@ -116,8 +116,8 @@ class RootWriter(AtomicWriter):
         1-22), ``lz4`` (1-12), ``zlib`` (1-9), ``lzma`` (1-9) or ``none``; default
         ``zstd:1``: measured on 2e5 default-card events it writes 3.4x faster than ZLIB(1)
         (1.2 s vs 3.9 s) into a 3 % smaller file (597 vs 614 bytes/event); ``lz4:1`` writes
-        1e6 events about 0.5 s faster end to end than ``zstd:1`` (1 s in uproot alone)
-        into a file 18 % larger.  ROOT reads
+        1e6 events about 0.3 s faster end to end than ``zstd:1`` (1 s in uproot alone;
+        the generation is then the longer thread) into a file 18 % larger.  ROOT reads
         ZSTD since 6.20 and LZ4 since 6.12.
     """
 
