@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 from typing import Any
@@ -83,6 +84,19 @@ def run_inputs(args: argparse.Namespace, card: Card) -> dict[str, Any]:
     for label, path in named_in_options(card).items():
         inputs[f"{label} file"] = path
     return inputs
+
+
+def check_compression(output: str | os.PathLike[str], fmt: str | None,
+                      compression: str | None) -> None:
+    """Refuse a --compression the output's writer cannot write (before any work)."""
+    if compression is None:
+        return
+    from zpgen.writers import writer_class_for_path
+
+    try:
+        writer_class_for_path(output, fmt).check_compression(compression)
+    except ValueError as exc:
+        raise CardError(str(exc)) from None
 
 
 def _clean(obj: Any) -> Any:

@@ -10,7 +10,13 @@ from typing import Any
 
 from zpgen import run_limits
 from zpgen.card import Card, CardError
-from zpgen.commands import add_card_arguments, card_from_args, check_limits, run_inputs
+from zpgen.commands import (
+    add_card_arguments,
+    card_from_args,
+    check_compression,
+    check_limits,
+    run_inputs,
+)
 from zpgen.production import DEFAULT_CHUNK, generate_file
 
 EPILOG = """\
@@ -110,18 +116,6 @@ def check_output(output: Path, overwrite: bool, fmt: str | None = None,
             raise CardError(f"--format {fmt}: contradicts the suffix of --output "
                             f"{output.name!r} ({by_suffix.name}); drop --format or change "
                             "the suffix")
-
-
-def check_compression(output: Path, fmt: str | None, compression: str | None) -> None:
-    """Refuse a --compression the output's writer cannot write (before any work)."""
-    if compression is None:
-        return
-    from zpgen.writers import writer_class_for_path
-
-    try:
-        writer_class_for_path(output, fmt).check_compression(compression)
-    except ValueError as exc:
-        raise CardError(str(exc)) from None
 
 
 def resolve_card(args: argparse.Namespace) -> tuple[Card, Any]:

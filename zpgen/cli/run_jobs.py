@@ -11,9 +11,15 @@ from pathlib import Path
 
 from zpgen import run_limits
 from zpgen.card import Card, CardError
-from zpgen.commands import add_card_arguments, card_from_args, check_limits, run_inputs
+from zpgen.commands import (
+    add_card_arguments,
+    card_from_args,
+    check_compression,
+    check_limits,
+    run_inputs,
+)
 
-from .generate import DEFAULT_CHUNK, add_adapt_arguments, check_compression, check_output
+from .generate import DEFAULT_CHUNK, add_adapt_arguments, check_output
 
 EPILOG = """\
 Runs K independent jobs (SeedSequence spawn key = job index) from one adapted grid, writes
