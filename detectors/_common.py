@@ -455,12 +455,12 @@ def e_qe(E_vis: npt.ArrayLike, cos_theta: npt.ArrayLike, binding_energy_GeV: flo
 _E_VIS, _COS_THETA, _E_QE, _DOT, _M_EE, _ASYMMETRY, _E_SOFT = range(7)
 
 
-@nb.njit(nb.void(nb.int64[::1], nb.int64[::1], nb.float64[::1], nb.float64[::1],
+@nb.njit(nb.void(nb.int64[::1], nb.float64[::1], nb.float64[::1],
                  nb.float64[::1], nb.float64[::1], nb.float64[::1], nb.int64[::1],
                  nb.int64[::1], nb.float64, nb.float64, nb.float64, nb.float64,
                  nb.float64[:, ::1], nb.int64[::1]),
          cache=True, error_model="numpy", nogil=True)
-def _pair_kernel(event: IntArray, pdg: IntArray, energy: FloatArray, momentum: FloatArray,
+def _pair_kernel(event: IntArray, energy: FloatArray, momentum: FloatArray,
                  ux: FloatArray, uy: FloatArray, uz: FloatArray, minus: IntArray,
                  plus: IntArray, m_bound: float, two_m_bound: float, qe_offset: float,
                  m_e2: float, out: FloatArray, n_visible: IntArray) -> None:
@@ -525,7 +525,7 @@ def pair_observables(leptons: Leptons, binding_energy_GeV: float) -> dict[str, n
     m_bound = constants.M_N - binding_energy_GeV
     out = np.empty((7, n))
     n_visible = np.empty(n, dtype=np.int64)
-    _pair_kernel(event, pdg, energy, np.ascontiguousarray(leptons.p, dtype=np.float64),
+    _pair_kernel(event, energy, np.ascontiguousarray(leptons.p, dtype=np.float64),
                  np.ascontiguousarray(leptons.ux, dtype=np.float64),
                  np.ascontiguousarray(leptons.uy, dtype=np.float64),
                  np.ascontiguousarray(leptons.uz, dtype=np.float64), minus, plus,
