@@ -518,10 +518,8 @@ def pair_observables(leptons: Leptons, binding_energy_GeV: float) -> dict[str, n
     """
     n = int(leptons.n_events)
     event = np.ascontiguousarray(leptons.event, dtype=np.int64)
-    pdg = np.ascontiguousarray(leptons.pdg, dtype=np.int64)
     energy = np.ascontiguousarray(leptons.E, dtype=np.float64)
-    minus = _leading_kernel(event, pdg, energy, n, 11)
-    plus = _leading_kernel(event, pdg, energy, n, -11)
+    minus, plus = _leading(leptons, 11), _leading(leptons, -11)
     m_bound = constants.M_N - binding_energy_GeV
     out = np.empty((7, n))
     n_visible = np.empty(n, dtype=np.int64)

@@ -93,8 +93,7 @@ def generate_file(card: Card, output: str | os.PathLike[str], *, n_events: int |
     except (GenerationError, GridError) as exc:
         raise CardError(str(exc)) from None
     output = os.fspath(output)
-    writer = writer_for_path(output, fmt, **({} if compression is None
-                                             else {"compression": compression}))
+    writer = writer_for_path(output, fmt, compression)
     with writer:
         writer.open(output, run_document(card, stream.engine, grid, n_jobs, command))
         chunks = _checked(stream, stop_check)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from zpgen.commands import check_compression
+
 EPILOG = """\
 examples:
   zpgen merge all.root job_0.root job_1.root job_2.root
@@ -47,13 +49,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"zpgen merge: error: --step-size: must be >= 1, got {args.step_size}",
               file=sys.stderr)
         return 2
+    check_compression(args.out, None, args.compression)  # CardError: one line, exit 2
     try:
-        if args.compression is not None:
-            from zpgen.writers import writer_class_for_path
-            writer_class_for_path(args.out).check_compression(args.compression)
         totals = merge_files(args.out, args.inputs, step_size=args.step_size,
                              overwrite=args.overwrite, compression=args.compression)
-    except (MergeError, WriterError, OSError, ValueError) as exc:
+    except (MergeError, WriterError, OSError) as exc:
         print(f"zpgen merge: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     print(f"zpgen merge: wrote {args.out}: {totals['n_events']} events from "

@@ -87,11 +87,15 @@ def writer_class_for_path(path: str | os.PathLike[str],
 
 
 def writer_for_path(path: str | os.PathLike[str], fmt: str | None = None,
-                    **options: Any) -> AtomicWriter:
-    """A new writer for ``path``, chosen by suffix (or by the format name ``fmt``).
+                    compression: str | None = None, **options: Any) -> AtomicWriter:
+    """A new writer for ``path``, chosen by suffix (or by the format name ``fmt``), with
+    ``compression`` (``CODEC[:LEVEL]``, :mod:`zpgen.writers.compression`) if given, else
+    the writer's default (a writer that takes no ``compression`` argument is not given one).
 
     Raises
     ------
     WriterError : unknown suffix or format; the message lists the installed ones
     """
+    if compression is not None:
+        options["compression"] = compression
     return writer_class_for_path(path, fmt)(**options)

@@ -264,8 +264,7 @@ def merge_files(out: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[
         "expected events / N_total); w_xsec likewise")
 
     n = 0
-    with writer_for_path(out, **({} if compression is None
-                                 else {"compression": compression})) as writer:
+    with writer_for_path(out, compression=compression) as writer:
         writer.open(out, run_info)
         for p, factor in zip(inputs, factors, strict=True):
             for chunk in iter_chunks(p, step_size=step_size):
